@@ -1,0 +1,57 @@
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What `models/setup.sh` writes beside the weights: enough for the app and the CLI to find,
+/// verify and feed the model without knowing where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelManifest {
+    pub id: String,
+    pub name: String,
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub input_size: usize,
+    pub normalization: Normalization,
+}
+
+/// Per channel `(value - mean) / std` on 0..=255 RGB values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Normalization {
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("The model manifest is not valid JSON ({0}). Run `bash models/setup.sh` again.")]
+    Invalid(#[from] serde_json::Error),
+    #[error(
+        "The model file is damaged or incomplete: expected {expected_bytes} bytes with sha256 {expected}, \
+         got {actual_bytes} bytes with sha256 {actual}. Download it again."
+    )]
+    Checksum { expected: String, actual: String, expected_bytes: u64, actual_bytes: u64 },
+}
+
+impl ModelManifest {
+    pub fn from_json(text: &str) -> Result<Self, ManifestError> {
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Checks the downloaded or cached weights against the manifest before they are used.
+    pub fn verify(&self, weights: &[u8]) -> Result<(), ManifestError> {
+        let actual = hex(&Sha256::digest(weights));
+        if weights.len() as u64 == self.bytes && actual == self.sha256 {
+            return Ok(());
+        }
+        Err(ManifestError::Checksum {
+            expected: self.sha256.clone(),
+            actual,
+            expected_bytes: self.bytes,
+            actual_bytes: weights.len() as u64,
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

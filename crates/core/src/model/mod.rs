@@ -1,0 +1,15 @@
+//! ISNet (DIS, "general use") as a Burn module, its weights and its manifest.
+//!
+//! Module and field names follow the source graph (`stage1.rebnconvin.conv_s1`), so a weight
+//! name in the converted file is the path of the field it fills.
+
+mod isnet;
+mod loader;
+mod manifest;
+mod rebnconv;
+mod resample;
+mod rsu;
+
+pub use isnet::{Isnet, IsnetConfig};
+pub use loader::{LoadError, load_isnet};
+pub use manifest::{ManifestError, ModelManifest, Normalization};

@@ -1,0 +1,25 @@
+use burn::module::Module;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::tensor::{Device, Tensor, activation::relu};
+
+/// DIS's REBNCONV: 3x3 convolution, batch norm, ReLU. The exported graph folds the batch norm
+/// into the convolution, so only `conv_s1` (with its bias) remains.
+#[derive(Module, Debug)]
+pub struct RebnConv {
+    pub conv_s1: Conv2d,
+}
+
+impl RebnConv {
+    pub fn new(in_channels: usize, out_channels: usize, dilation: usize, device: &Device) -> Self {
+        let conv_s1 = Conv2dConfig::new([in_channels, out_channels], [3, 3])
+            .with_dilation([dilation, dilation])
+            .with_padding(PaddingConfig2d::Explicit(dilation, dilation, dilation, dilation))
+            .init(device);
+        Self { conv_s1 }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        relu(self.conv_s1.forward(x))
+    }
+}

@@ -1,0 +1,55 @@
+use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
+
+/// The photo at full resolution with the mask as its alpha. An input that already had
+/// transparency keeps it: the two alphas multiply.
+pub fn cutout(photo: &DynamicImage, alpha: &GrayImage) -> RgbaImage {
+    let mut rgba = photo.to_rgba8();
+    for (pixel, mask) in rgba.pixels_mut().zip(alpha.pixels()) {
+        pixel.0[3] = multiply(pixel.0[3], mask.0[0]);
+    }
+    rgba
+}
+
+/// The subject over a solid colour, for formats without alpha and for "white background" shots.
+pub fn on_background(photo: &DynamicImage, alpha: &GrayImage, background: [u8; 3]) -> RgbImage {
+    let cut = cutout(photo, alpha);
+    let mut out = RgbImage::new(cut.width(), cut.height());
+    for (target, source) in out.pixels_mut().zip(cut.pixels()) {
+        let a = u16::from(source.0[3]);
+        for channel in 0..3 {
+            let blended = u16::from(source.0[channel]) * a + u16::from(background[channel]) * (255 - a);
+            target.0[channel] = ((blended + 127) / 255) as u8;
+        }
+    }
+    out
+}
+
+fn multiply(a: u8, b: u8) -> u8 {
+    ((u16::from(a) * u16::from(b) + 127) / 255) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Luma, Rgba};
+
+    #[test]
+    fn mask_becomes_alpha_and_keeps_existing_transparency() {
+        let photo = DynamicImage::ImageRgba8(RgbaImage::from_fn(2, 1, |x, _| {
+            if x == 0 { Rgba([10, 20, 30, 255]) } else { Rgba([10, 20, 30, 128]) }
+        }));
+        let alpha = GrayImage::from_pixel(2, 1, Luma([255]));
+        let out = cutout(&photo, &alpha);
+        assert_eq!(out.get_pixel(0, 0).0, [10, 20, 30, 255]);
+        assert_eq!(out.get_pixel(1, 0).0, [10, 20, 30, 128]);
+    }
+
+    #[test]
+    fn background_shows_where_the_mask_is_empty() {
+        let photo = DynamicImage::ImageRgb8(RgbImage::from_pixel(2, 1, image::Rgb([200, 0, 0])));
+        let alpha = GrayImage::from_fn(2, 1, |x, _| Luma([if x == 0 { 255 } else { 0 }]));
+        let out = on_background(&photo, &alpha, [0, 0, 255]);
+        assert_eq!(out.get_pixel(0, 0).0, [200, 0, 0]);
+        assert_eq!(out.get_pixel(1, 0).0, [0, 0, 255]);
+    }
+}

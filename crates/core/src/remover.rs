@@ -1,0 +1,93 @@
+use burn::tensor::{Device, Tensor, TensorData};
+use image::DynamicImage;
+
+use crate::RemoveError;
+use crate::model::{Isnet, ModelManifest, Normalization, load_isnet};
+use crate::pipeline::{Mask, network_input};
+
+/// A loaded network on one device, ready to compute masks. It stays resident between images.
+#[derive(Debug)]
+pub struct Remover {
+    model: Isnet,
+    device: Device,
+    size: usize,
+    normalization: Normalization,
+}
+
+impl Remover {
+    /// Verifies `weights` against the manifest, then loads them on `device`. `size` is the side
+    /// the network runs at: the manifest's `input_size` unless a caller trades detail for speed.
+    pub fn load(
+        manifest: &ModelManifest,
+        weights: Vec<u8>,
+        device: Device,
+        size: Option<usize>,
+    ) -> Result<Self, RemoveError> {
+        manifest.verify(&weights)?;
+        let model = load_isnet(weights, &device)?;
+        Self::from_model(model, device, manifest.normalization.clone(), size.unwrap_or(manifest.input_size))
+    }
+
+    /// A remover around an already built network (tests use narrow random ones).
+    pub fn from_model(
+        model: Isnet,
+        device: Device,
+        normalization: Normalization,
+        size: usize,
+    ) -> Result<Self, RemoveError> {
+        if size == 0 || size % 64 != 0 {
+            return Err(RemoveError::InvalidSize(size));
+        }
+        Ok(Self { model, device, size, normalization })
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The network input for `photo`, as laid out by [`network_input`].
+    pub fn input_for(&self, photo: &DynamicImage) -> Vec<f32> {
+        network_input(photo, self.size, &self.normalization)
+    }
+
+    /// Queues the network on `input` ([1, 3, size, size]); read the result back with
+    /// [`Self::read_mask`] (native) or [`Self::read_mask_async`] (browser).
+    pub fn predict(&self, input: Vec<f32>) -> Tensor<4> {
+        let data = TensorData::new(input, [1, 3, self.size, self.size]);
+        self.model.forward(Tensor::from_data(data, &self.device))
+    }
+
+    #[cfg(not(target_family = "wasm"))]
+    pub fn read_mask(&self, prediction: Tensor<4>) -> Result<Mask, RemoveError> {
+        let data = prediction.try_into_data().map_err(|error| self.inference_error(error))?;
+        self.mask_from(data)
+    }
+
+    pub async fn read_mask_async(&self, prediction: Tensor<4>) -> Result<Mask, RemoveError> {
+        let data = prediction.into_data_async().await.map_err(|error| self.inference_error(error))?;
+        self.mask_from(data)
+    }
+
+    /// Photo in, mask at network size out (native: blocks until the device is done).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn mask(&self, photo: &DynamicImage) -> Result<Mask, RemoveError> {
+        self.read_mask(self.predict(self.input_for(photo)))
+    }
+
+    pub async fn mask_async(&self, photo: &DynamicImage) -> Result<Mask, RemoveError> {
+        self.read_mask_async(self.predict(self.input_for(photo))).await
+    }
+
+    fn mask_from(&self, data: TensorData) -> Result<Mask, RemoveError> {
+        let values = data.try_into_vec::<f32>().map_err(|error| self.inference_error(format!("{error:?}")))?;
+        Mask::new(self.size, values).ok_or_else(|| self.inference_error("the mask has the wrong size"))
+    }
+
+    fn inference_error(&self, detail: impl std::fmt::Display) -> RemoveError {
+        RemoveError::Inference { engine: format!("{:?}", self.device), detail: detail.to_string() }
+    }
+}
