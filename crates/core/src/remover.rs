@@ -72,6 +72,25 @@ impl Remover {
         self.mask_from(data)
     }
 
+    /// A tiny pass (64x64) that proves the device can run the network at all, without waiting for
+    /// a full-size pass: the browser runs it before trusting WebGPU.
+    pub async fn self_test(&self) -> Result<(), RemoveError> {
+        const SIDE: usize = 64;
+        let data = TensorData::new(vec![0.0f32; 3 * SIDE * SIDE], [1, 3, SIDE, SIDE]);
+        let output = self.model.forward(Tensor::from_data(data, &self.device));
+        let values = output
+            .into_data_async()
+            .await
+            .map_err(|error| self.inference_error(error))?
+            .try_into_vec::<f32>()
+            .map_err(|error| self.inference_error(format!("{error:?}")))?;
+        if values.len() == SIDE * SIDE && values.iter().all(|v| v.is_finite()) {
+            Ok(())
+        } else {
+            Err(self.inference_error("the test pass gave no usable mask"))
+        }
+    }
+
     /// Photo in, mask at network size out (native: blocks until the device is done).
     #[cfg(not(target_family = "wasm"))]
     pub fn mask(&self, photo: &DynamicImage) -> Result<Mask, RemoveError> {

@@ -1,7 +1,7 @@
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::codecs::png::PngEncoder;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
 use image::{DynamicImage, ExtendedColorType, GrayImage, ImageEncoder};
 
@@ -59,16 +59,16 @@ pub fn render(
     let mut out = Vec::new();
     let cursor = Cursor::new(&mut out);
     let result = match (format, background) {
-        (OutputFormat::MaskPng, _) => PngEncoder::new(cursor).write_image(alpha, width, height, ExtendedColorType::L8),
+        (OutputFormat::MaskPng, _) => png(cursor).write_image(alpha, width, height, ExtendedColorType::L8),
         (OutputFormat::Jpeg, _) => {
             let flat = on_background(photo, alpha, background.opaque_or_white());
             JpegEncoder::new_with_quality(cursor, JPEG_QUALITY).write_image(&flat, width, height, ExtendedColorType::Rgb8)
         }
         (OutputFormat::Png, Background::Transparent) => {
-            PngEncoder::new(cursor).write_image(&cutout(photo, alpha), width, height, ExtendedColorType::Rgba8)
+            png(cursor).write_image(&cutout(photo, alpha), width, height, ExtendedColorType::Rgba8)
         }
         (OutputFormat::Png, Background::Color(rgb)) => {
-            PngEncoder::new(cursor).write_image(&on_background(photo, alpha, rgb), width, height, ExtendedColorType::Rgb8)
+            png(cursor).write_image(&on_background(photo, alpha, rgb), width, height, ExtendedColorType::Rgb8)
         }
         (OutputFormat::WebP, Background::Transparent) => WebPEncoder::new_lossless(cursor)
             .write_image(&cutout(photo, alpha), width, height, ExtendedColorType::Rgba8),
@@ -77,4 +77,10 @@ pub fn render(
     };
     result.map_err(|error| EncodeError { format: format.extension(), detail: error.to_string() })?;
     Ok(out)
+}
+
+/// Fast deflate: on a 12 MP cutout it encodes several times faster than the default level for a
+/// file a few percent larger.
+fn png<W: std::io::Write>(writer: W) -> PngEncoder<W> {
+    PngEncoder::new_with_quality(writer, CompressionType::Fast, FilterType::Adaptive)
 }

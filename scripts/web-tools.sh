@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the web build tools into $BGONE_CACHE/tools (once): the wasm32 target, Trunk, and the
+# wasm-bindgen CLI at exactly the version in Cargo.lock. All from the Rust registry.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+export BGONE_CACHE=${BGONE_CACHE:-$HOME/.cache/bgone}
+tools="$BGONE_CACHE/tools"
+export PATH="$tools/bin:$PATH"
+
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+if ! trunk --version 2>/dev/null | grep -q "0.22.1"; then
+  echo "Installing trunk 0.22.1 (a few minutes, once) ..."
+  # --debug: a build tool needs no optimisation, and the release build takes 15+ minutes here.
+  CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install trunk --version 0.22.1 --locked \
+    --ignore-rust-version --debug --root "$tools" --quiet
+fi
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "$root/Cargo.lock")
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen_version"; then
+  echo "Installing wasm-bindgen-cli $bindgen_version (once) ..."
+  # Without --locked: its lockfile pins a crate version this registry does not have.
+  CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install wasm-bindgen-cli --version "$bindgen_version" \
+    --root "$tools" --quiet
+fi

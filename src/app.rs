@@ -1,0 +1,269 @@
+//! The page: owns the state, talks to the worker, lays out the components.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::browser::{blobs, query, worker_client::WorkerClient};
+use crate::components::{DropZone, ItemCard, StatusBar, Toolbar};
+use crate::protocol::{EngineKind, EnginePreference, FromWorker, ToWorker};
+use crate::state::{BackgroundChoice, Cutout, Item, ModelProgress, PageStatus, Stage};
+
+/// Everything the components read and write, handed down by context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub status: RwSignal<PageStatus>,
+    pub progress: RwSignal<ModelProgress>,
+    pub engine: RwSignal<Option<EngineKind>>,
+    pub engine_note: RwSignal<Option<String>>,
+    pub preference: RwSignal<EnginePreference>,
+    pub items: RwSignal<Vec<Item>>,
+    pub background: RwSignal<BackgroundChoice>,
+    /// `performance.now()`, ticking while anything is processing, for elapsed times.
+    pub now_ms: RwSignal<f64>,
+    worker: StoredValue<Option<WorkerClient>, LocalStorage>,
+    next_id: StoredValue<u32>,
+    size: Option<usize>,
+}
+
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+impl AppState {
+    fn item(&self, id: u32) -> Option<Item> {
+        self.items.with_untracked(|items| items.iter().find(|item| item.id == id).cloned())
+    }
+
+    fn on_worker_message(self, message: FromWorker) {
+        match message {
+            FromWorker::ModelProgress { loaded, total } => self.progress.set(ModelProgress { loaded, total }),
+            FromWorker::Ready { engine, note } => {
+                self.engine.set(Some(engine));
+                self.engine_note.set(note);
+                self.status.set(PageStatus::Ready);
+            }
+            FromWorker::InitFailed { message } => self.status.set(PageStatus::Failed(message)),
+            FromWorker::Started { id } => {
+                if let Some(item) = self.item(id) {
+                    item.stage.set(Stage::Processing);
+                    item.started_ms.set(Some(now_ms()));
+                }
+            }
+            FromWorker::Done { id, width, height, png, mask_png, engine, note } => {
+                let Some(item) = self.item(id) else { return };
+                let urls = blobs::blob(&png, "image/png")
+                    .and_then(|png| blobs::object_url(&png))
+                    .and_then(|png_url| Ok((png_url, blobs::object_url(&blobs::blob(&mask_png, "image/png")?)?)));
+                item.finished_ms.set(Some(now_ms()));
+                match urls {
+                    Ok((png_url, mask_url)) => {
+                        item.result.set(Some(Cutout { png_url, mask_url, width, height, engine, note }));
+                        item.stage.set(Stage::Done);
+                    }
+                    Err(error) => {
+                        item.error.set(Some(format!("The result could not be shown ({error}).")));
+                        item.stage.set(Stage::Error);
+                    }
+                }
+            }
+            FromWorker::Failed { id, message } => {
+                if let Some(item) = self.item(id) {
+                    item.finished_ms.set(Some(now_ms()));
+                    item.error.set(Some(message));
+                    item.stage.set(Stage::Error);
+                }
+            }
+        }
+    }
+
+    /// Starts (or restarts) the worker with the current engine preference and re-sends every
+    /// image that had not finished.
+    pub fn start_worker(self) {
+        self.worker.set_value(None);
+        self.status.set(PageStatus::LoadingModel);
+        self.engine.set(None);
+        let spawned = WorkerClient::spawn(
+            move |message| self.on_worker_message(message),
+            move |reason| self.on_worker_crash(reason),
+        );
+        match spawned {
+            Ok(client) => {
+                let init = ToWorker::Init { engine: self.preference.get_untracked(), size: self.size };
+                if let Err(error) = client.send(&init) {
+                    self.status.set(PageStatus::Failed(error.to_string()));
+                }
+                self.worker.set_value(Some(client));
+            }
+            Err(error) => self.status.set(PageStatus::Failed(format!("The worker could not start ({error})."))),
+        }
+        let unfinished: Vec<Item> = self.items.with_untracked(|items| {
+            items.iter().filter(|item| matches!(item.stage.get_untracked(), Stage::Queued | Stage::Processing)).cloned().collect()
+        });
+        for item in unfinished {
+            item.stage.set(Stage::Queued);
+            self.resend(item);
+        }
+    }
+
+    /// The worker died (out of memory, a crash in the engine): the image it was on fails with
+    /// a message, a new worker takes the rest.
+    fn on_worker_crash(self, reason: String) {
+        let current = self.items.with_untracked(|items| {
+            items.iter().find(|item| item.stage.get_untracked() == Stage::Processing).cloned()
+        });
+        if let Some(item) = current {
+            item.error.set(Some(format!(
+                "{}: the engine stopped while processing this image ({reason}). The next images go on.",
+                item.name
+            )));
+            item.stage.set(Stage::Error);
+        }
+        self.start_worker();
+    }
+
+    fn send(self, id: u32, name: String, bytes: Vec<u8>) {
+        let sent = self.worker.with_value(|worker| match worker {
+            Some(worker) => worker.send(&ToWorker::Process { id, name, bytes }).map_err(|e| e.to_string()),
+            None => Err("the worker is not running".into()),
+        });
+        if let (Err(error), Some(item)) = (sent, self.item(id)) {
+            item.error.set(Some(format!("Could not start this image ({error}).")));
+            item.stage.set(Stage::Error);
+        }
+    }
+
+    fn resend(self, item: Item) {
+        spawn_local(async move {
+            match blobs::fetch_blob(&item.original_url).await {
+                Ok(blob) => match blobs::blob_bytes(&blob).await {
+                    Ok(bytes) => self.send(item.id, item.name.clone(), bytes),
+                    Err(error) => item.error.set(Some(error.to_string())),
+                },
+                Err(error) => item.error.set(Some(error.to_string())),
+            }
+        });
+    }
+
+    /// Queues dropped, picked or pasted files.
+    pub fn add_files(self, files: Vec<web_sys::File>) {
+        for file in files {
+            let id = self.next_id.get_value();
+            self.next_id.set_value(id + 1);
+            let name = if file.name().is_empty() { format!("pasted-{id}.png") } else { file.name() };
+            let original_url = blobs::object_url(&file).unwrap_or_default();
+            let item = Item {
+                id,
+                name: name.clone(),
+                original_url,
+                stage: RwSignal::new(Stage::Queued),
+                started_ms: RwSignal::new(None),
+                finished_ms: RwSignal::new(None),
+                result: RwSignal::new(None),
+                error: RwSignal::new(None),
+            };
+            self.items.update(|items| items.push(item.clone()));
+            spawn_local(async move {
+                match blobs::blob_bytes(&file).await {
+                    Ok(bytes) => self.send(id, name, bytes),
+                    Err(error) => {
+                        item.error.set(Some(format!("{name}: the file could not be read ({error}).")));
+                        item.stage.set(Stage::Error);
+                    }
+                }
+            });
+        }
+    }
+
+    /// The `status` element's state.
+    pub fn overall(&self) -> Stage {
+        match self.status.get() {
+            PageStatus::LoadingModel => return Stage::LoadingModel,
+            PageStatus::Failed(_) => return Stage::Error,
+            PageStatus::Ready => {}
+        }
+        self.items.with(|items| {
+            let stages: Vec<Stage> = items.iter().map(|item| item.stage.get()).collect();
+            if stages.iter().any(|s| matches!(s, Stage::Queued | Stage::Processing)) {
+                Stage::Processing
+            } else if stages.is_empty() {
+                Stage::Ready
+            } else if stages.iter().all(|s| *s == Stage::Error) {
+                Stage::Error
+            } else {
+                Stage::Done
+            }
+        })
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let query = query::current();
+    let state = AppState {
+        status: RwSignal::new(PageStatus::LoadingModel),
+        progress: RwSignal::new(ModelProgress::default()),
+        engine: RwSignal::new(None),
+        engine_note: RwSignal::new(None),
+        preference: RwSignal::new(query.engine.unwrap_or_default()),
+        items: RwSignal::new(Vec::new()),
+        background: RwSignal::new(BackgroundChoice::Transparent),
+        now_ms: RwSignal::new(now_ms()),
+        worker: StoredValue::new_local(None),
+        next_id: StoredValue::new(0),
+        size: query.size,
+    };
+    provide_context(state);
+    state.start_worker();
+
+    // Elapsed times tick only while something is processing.
+    let _ = set_interval_with_handle(
+        move || {
+            if state.overall() == Stage::Processing {
+                state.now_ms.set(now_ms());
+            }
+        },
+        std::time::Duration::from_millis(200),
+    );
+
+    // Ctrl+V anywhere on the page adds pasted images.
+    let _ = window_event_listener(leptos::ev::paste, move |event| {
+        let files = event.clipboard_data().and_then(|data| data.files()).map(file_list).unwrap_or_default();
+        if !files.is_empty() {
+            event.prevent_default();
+            state.add_files(files);
+        }
+    });
+
+    view! {
+        <header class="masthead">
+            <h1>"bgone"</h1>
+            <p class="tagline">"Background removal that runs in your browser. Your photos never leave this device."</p>
+        </header>
+        <main>
+            <StatusBar />
+            <DropZone />
+            <Toolbar />
+            <section class="items" aria-label="Images">
+                <For each=move || state.items.get() key=|item| item.id let:item>
+                    <ItemCard item=item />
+                </For>
+            </section>
+        </main>
+    }
+}
+
+pub fn file_list(list: web_sys::FileList) -> Vec<web_sys::File> {
+    (0..list.length()).filter_map(|i| list.item(i)).collect()
+}
+
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// `true` when the event target is a text field, where Ctrl+V must paste text.
+pub fn in_text_field(target: Option<web_sys::EventTarget>) -> bool {
+    target
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|input| input.type_() == "text")
+}

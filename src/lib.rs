@@ -1,0 +1,13 @@
+//! bgone in the browser. The page (`bgone-web`) is a Leptos app that only shows and moves bytes;
+//! the worker (`bgone-worker`) runs the removal core. `protocol` is what they say to each other.
+
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod state;

@@ -1,0 +1,77 @@
+//! Messages between the page and the worker. Serialized with serde-wasm-bindgen, so bytes cross
+//! as `Uint8Array`s.
+
+use serde::{Deserialize, Serialize};
+
+/// Which engine the page asks for. `Auto` tries WebGPU (an adapter and a tiny test pass) and
+/// falls back to the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EnginePreference {
+    #[default]
+    Auto,
+    Webgpu,
+    Cpu,
+}
+
+/// The engine that actually runs. Its `id` is the contract's `data-testid="engine"` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    Webgpu,
+    Cpu,
+}
+
+impl EngineKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Webgpu => "webgpu",
+            Self::Cpu => "cpu",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Webgpu => "GPU (WebGPU)",
+            Self::Cpu => "CPU (WebAssembly)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ToWorker {
+    /// Load the model and pick the engine. `size` is the network's side (default: the manifest's).
+    Init { engine: EnginePreference, size: Option<usize> },
+    /// Remove the background of one file.
+    Process {
+        id: u32,
+        name: String,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum FromWorker {
+    ModelProgress { loaded: u64, total: u64 },
+    Ready { engine: EngineKind, note: Option<String> },
+    InitFailed { message: String },
+    Started { id: u32 },
+    Done {
+        id: u32,
+        width: u32,
+        height: u32,
+        /// The cutout: RGBA PNG at the photo's full resolution.
+        #[serde(with = "serde_bytes")]
+        png: Vec<u8>,
+        /// The mask alone, grayscale PNG.
+        #[serde(with = "serde_bytes")]
+        mask_png: Vec<u8>,
+        engine: EngineKind,
+        /// Set when the GPU failed on this image and the CPU finished it.
+        note: Option<String>,
+    },
+    Failed { id: u32, message: String },
+}

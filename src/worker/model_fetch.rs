@@ -1,0 +1,62 @@
+//! Fetching the manifest and the weights from the app's own origin, with progress.
+
+use bgone_core::model::ModelManifest;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStreamDefaultReader, Response, WorkerGlobalScope};
+
+pub const MANIFEST_URL: &str = "models/isnet-medium.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("The model could not be downloaded ({0}). Check the connection and reload the page.")]
+    Network(String),
+    #[error(transparent)]
+    Manifest(#[from] bgone_core::model::ManifestError),
+}
+
+fn js_error(value: JsValue) -> FetchError {
+    FetchError::Network(value.as_string().unwrap_or_else(|| format!("{value:?}")))
+}
+
+async fn response(url: &str) -> Result<Response, FetchError> {
+    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+    let response: Response = JsFuture::from(scope.fetch_with_str(url)).await.map_err(js_error)?.unchecked_into();
+    if !response.ok() {
+        return Err(FetchError::Network(format!("{url}: HTTP {}", response.status())));
+    }
+    Ok(response)
+}
+
+pub async fn manifest() -> Result<ModelManifest, FetchError> {
+    let text = JsFuture::from(response(MANIFEST_URL).await?.text().map_err(js_error)?).await.map_err(js_error)?;
+    Ok(ModelManifest::from_json(&text.as_string().unwrap_or_default())?)
+}
+
+/// The weights, streamed so the page can show MB and percent, then checked against the manifest.
+pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, FetchError> {
+    let url = format!("models/{}", manifest.file);
+    let body = response(&url).await?.body().ok_or_else(|| FetchError::Network("empty response".into()))?;
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(manifest.bytes as usize);
+    let mut reported = 0u64;
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
+        if Reflect::get(&chunk, &"done".into()).map_err(js_error)?.as_bool().unwrap_or(true) {
+            break;
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into()).map_err(js_error)?.unchecked_into();
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        // Every 1 MB is enough for a smooth bar without flooding the page with messages.
+        if bytes.len() as u64 - reported >= 1 << 20 {
+            reported = bytes.len() as u64;
+            progress(reported, manifest.bytes);
+        }
+    }
+    progress(bytes.len() as u64, manifest.bytes);
+    manifest.verify(&bytes)?;
+    Ok(bytes)
+}

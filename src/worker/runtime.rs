@@ -1,0 +1,146 @@
+//! The worker's message loop: one model, one queue, one image at a time.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use bgone_core::model::ModelManifest;
+use bgone_core::pipeline::{Background, DecodeLimits, Mask, OutputFormat, decode, render};
+use bgone_core::{RemoveError, Remover};
+use bgone_web::protocol::{EngineKind, FromWorker, ToWorker};
+use image::DynamicImage;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::{engine, model_fetch};
+
+#[derive(Default)]
+struct State {
+    engine: Option<Engine>,
+    queue: VecDeque<(u32, String, Vec<u8>)>,
+    busy: bool,
+}
+
+struct Engine {
+    remover: Remover,
+    kind: EngineKind,
+    /// Kept while on WebGPU, so an image the GPU fails on can be finished on the CPU.
+    fallback: Option<(ModelManifest, Vec<u8>, Option<usize>)>,
+    cpu: Option<Remover>,
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn send(message: &FromWorker) {
+    match serde_wasm_bindgen::to_value(message) {
+        Ok(value) => {
+            let _ = scope().post_message(&value);
+        }
+        Err(error) => web_sys::console::error_1(&format!("bgone worker: {error}").into()),
+    }
+}
+
+pub fn start() {
+    let state = Rc::new(RefCell::new(State::default()));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<ToWorker>(event.data()) {
+            Ok(ToWorker::Init { engine, size }) => {
+                wasm_bindgen_futures::spawn_local(init(state.clone(), engine, size));
+            }
+            Ok(ToWorker::Process { id, name, bytes }) => {
+                state.borrow_mut().queue.push_back((id, name, bytes));
+                wasm_bindgen_futures::spawn_local(drain(state.clone()));
+            }
+            Err(error) => web_sys::console::error_1(&format!("bgone worker: bad message: {error}").into()),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+}
+
+async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::EnginePreference, size: Option<usize>) {
+    let loaded = async {
+        let manifest = model_fetch::manifest().await?;
+        let weights = model_fetch::weights(&manifest, |loaded, total| {
+            send(&FromWorker::ModelProgress { loaded, total });
+        })
+        .await?;
+        let opened = engine::open(preference, &manifest, &weights, size)
+            .await
+            .map_err(|error| error.to_string())?;
+        let fallback = (opened.kind == EngineKind::Webgpu).then(|| (manifest, weights, size));
+        Ok::<_, String>((opened, fallback))
+    };
+    match loaded.await {
+        Ok((opened, fallback)) => {
+            send(&FromWorker::Ready { engine: opened.kind, note: opened.note });
+            state.borrow_mut().engine =
+                Some(Engine { remover: opened.remover, kind: opened.kind, fallback, cpu: None });
+            drain(state).await;
+        }
+        Err(message) => send(&FromWorker::InitFailed { message }),
+    }
+}
+
+impl From<model_fetch::FetchError> for String {
+    fn from(error: model_fetch::FetchError) -> Self {
+        error.to_string()
+    }
+}
+
+/// Works through the queue unless another call already is.
+async fn drain(state: Rc<RefCell<State>>) {
+    {
+        let mut state = state.borrow_mut();
+        if state.busy || state.engine.is_none() {
+            return;
+        }
+        state.busy = true;
+    }
+    loop {
+        let Some((id, name, bytes)) = state.borrow_mut().queue.pop_front() else { break };
+        send(&FromWorker::Started { id });
+        // The engine is taken out while it works so that no RefCell borrow lives across an await.
+        let Some(mut engine) = state.borrow_mut().engine.take() else { break };
+        let message = match process(&mut engine, id, &bytes).await {
+            Ok(done) => done,
+            Err(error) => FromWorker::Failed { id, message: format!("{name}: {error}") },
+        };
+        state.borrow_mut().engine = Some(engine);
+        send(&message);
+    }
+    state.borrow_mut().busy = false;
+}
+
+async fn process(engine: &mut Engine, id: u32, bytes: &[u8]) -> Result<FromWorker, RemoveError> {
+    let photo = decode(bytes, &DecodeLimits::default())?;
+    let (mask, kind, note) = mask_with_fallback(engine, &photo).await?;
+    let alpha = mask.alpha(photo.width(), photo.height());
+    let png = render(&photo, &alpha, OutputFormat::Png, Background::Transparent)?;
+    let mask_png = render(&photo, &alpha, OutputFormat::MaskPng, Background::Transparent)?;
+    Ok(FromWorker::Done { id, width: photo.width(), height: photo.height(), png, mask_png, engine: kind, note })
+}
+
+/// Runs the network; if WebGPU fails on this image (device lost, out of memory), the image is
+/// finished on the CPU and the page is told.
+async fn mask_with_fallback(
+    engine: &mut Engine,
+    photo: &DynamicImage,
+) -> Result<(Mask, EngineKind, Option<String>), RemoveError> {
+    match engine.remover.mask_async(photo).await {
+        Ok(mask) => Ok((mask, engine.kind, None)),
+        Err(gpu_error) if engine.kind == EngineKind::Webgpu => {
+            if engine.cpu.is_none() {
+                let Some((manifest, weights, size)) = engine.fallback.as_ref() else { return Err(gpu_error) };
+                engine.cpu = Some(engine::open_cpu(manifest, weights.clone(), *size)?);
+            }
+            let Some(cpu) = engine.cpu.as_ref() else { return Err(gpu_error) };
+            let mask = cpu.mask_async(photo).await?;
+            let note = format!("The GPU failed on this image ({gpu_error}); it was finished on the CPU.");
+            Ok((mask, EngineKind::Cpu, Some(note)))
+        }
+        Err(error) => Err(error),
+    }
+}

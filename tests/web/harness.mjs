@@ -1,0 +1,99 @@
+// Shared by the browser tests: a static server for the built app that logs every request, and
+// Debian's Chromium driven by playwright-core (never a downloaded browser).
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, extname, normalize, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+
+export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const dist = process.env.BGONE_DIST ?? join(repo, 'dist');
+export const photos = join(repo, 'tests', 'fixtures', 'photos');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json', '.safetensors': 'application/octet-stream',
+};
+
+/** Serves `dist` on 127.0.0.1 at a free port; `requests` lists every path asked for, in order. */
+export async function serve(root = dist) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push({ path, at: Date.now() });
+    let file = normalize(join(root, path));
+    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+    try {
+      if (statSync(file).isDirectory()) file = join(file, 'index.html');
+      const body = readFileSync(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, requests, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
+
+/** A fresh persistent profile each time (what a first visit looks like). */
+export async function browser({ webgpu = false } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'bgone-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
+    acceptDownloads: true,
+  });
+  context.setDefaultTimeout(10 * 60 * 1000);
+  const close = async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); };
+  return { context, close };
+}
+
+/** Waits for the page to be ready and returns the engine it chose. */
+export async function ready(page) {
+  await page.locator('[data-testid="status"][data-state="ready"]').waitFor();
+  return (await page.locator('[data-testid="engine"]').textContent()).trim();
+}
+
+/** The bytes behind an item's result `<img>`: exactly the PNG a user downloads. */
+export async function resultPng(page, name) {
+  const item = page.locator(`[data-testid="item"][data-name="${name}"]`);
+  await item.and(page.locator('[data-state="done"]')).waitFor();
+  const src = await item.locator('[data-testid="result"]').getAttribute('src');
+  const bytes = await page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), src);
+  return PNG.sync.read(Buffer.from(bytes));
+}
+
+/** Alpha (RGBA PNG) or grey (grayscale PNG) as 0..1 floats. */
+export function channel(png, index) {
+  const out = new Float32Array(png.width * png.height);
+  for (let i = 0; i < out.length; i++) out[i] = png.data[i * 4 + index] / 255;
+  return out;
+}
+
+export function meanAbsDiff(a, b) {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}
+
+export function iou(a, b) {
+  let both = 0, either = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] >= 0.5, y = b[i] >= 0.5;
+    if (x && y) both++;
+    if (x || y) either++;
+  }
+  return either === 0 ? 1 : both / either;
+}
