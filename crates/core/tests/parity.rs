@@ -32,7 +32,8 @@ fn cpu_mask_matches_onnxruntime_for_the_same_input() {
 #[ignore = "slow: full network passes on a Vulkan device"]
 fn gpu_mask_matches_onnxruntime_for_the_same_input() {
     // Natively on Debian's lavapipe here; any Vulkan/Metal/DX12 adapter elsewhere.
-    tensor_parity(Engine::Gpu, &["chelsea", "rocket"]);
+    // One photo: lavapipe runs Burn's direct convolution kernels on two CPU cores, about 13 minutes a pass.
+    tensor_parity(Engine::Gpu, &["chelsea"]);
 }
 
 /// Photo in, mask at the photo's size out, through our own decode and resize: close to the
