@@ -1,18 +1,36 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs, sets up the model, makes the
-# onnxruntime reference, then runs every test including the slow ones.
+# onnxruntime reference, builds the web app, then runs every test including the slow ones.
 #   bash tests/run.sh           everything (what CI runs)
-#   bash tests/run.sh --quick   skip the tests marked slow (full network passes)
+#   bash tests/run.sh --quick   skip the tests marked slow (full network passes) and the browser
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export BGONE_CACHE=${BGONE_CACHE:-$HOME/.cache/bgone}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BGONE_CACHE/target}
+export PATH="$BGONE_CACHE/tools/bin:$PATH"
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
-bash scripts/system-deps.sh
+step "system packages"
+BGONE_NEED_BROWSER=$((1 - quick)) bash scripts/system-deps.sh
+step "model"
 bash models/setup.sh
+step "onnxruntime reference"
 bash tests/reference/generate.sh
 
+step "native tests"
 slow=(--include-ignored); [ $quick = 1 ] && slow=()
 cargo test --release -p bgone-core -p bgone-cli --features bgone-core/wgpu -- "${slow[@]}"
+[ $quick = 1 ] && exit 0
+
+step "web app build"
+bash scripts/web-tools.sh
+cargo fetch --quiet
+trunk build --release
+
+step "browser tests"
+(cd tests && npm ci --no-audit --no-fund --silent)
+export BGONE_BIN="$CARGO_TARGET_DIR/release/bgone"
+(cd tests && node --test --test-concurrency=1 web/)
+step "all tests passed"
