@@ -37,6 +37,7 @@ impl AppState {
 
     fn on_worker_message(self, message: FromWorker) {
         match message {
+            FromWorker::Listening => {}
             FromWorker::ModelProgress { loaded, total } => self.progress.set(ModelProgress { loaded, total }),
             FromWorker::Ready { engine, note } => {
                 self.engine.set(Some(engine));

@@ -55,6 +55,9 @@ pub enum ToWorker {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum FromWorker {
+    /// The worker's code is running and listening. Messages posted before this are lost, so
+    /// the page holds them until it arrives.
+    Listening,
     ModelProgress { loaded: u64, total: u64 },
     Ready { engine: EngineKind, note: Option<String> },
     InitFailed { message: String },

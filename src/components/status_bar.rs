@@ -35,6 +35,8 @@ pub fn StatusBar() -> impl IntoView {
         let progress = state.progress.get();
         if progress.total == 0 { 0.0 } else { 100.0 * progress.loaded as f64 / progress.total as f64 }
     };
+    let downloading =
+        move || matches!(state.status.get(), PageStatus::LoadingModel) && state.progress.get().total != 0;
     let on_engine = move |event| {
         let preference = match event_target_value(&event).as_str() {
             "webgpu" => EnginePreference::Webgpu,
@@ -49,7 +51,7 @@ pub fn StatusBar() -> impl IntoView {
             <p data-testid="status" data-state=move || state.overall().id() role="status" aria-live="polite">
                 {text}
             </p>
-            <Show when=move || matches!(state.status.get(), PageStatus::LoadingModel) && state.progress.get().total > 0>
+            <Show when=downloading>
                 <progress max="100" value=percent aria-label="Model download"></progress>
             </Show>
             <div class="engine">
