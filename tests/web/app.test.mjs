@@ -69,7 +69,7 @@ test('bad files get clear errors and the valid photo still completes', async () 
     await page.locator('[data-testid="file-input"]').setInputFiles([
       { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a photo') },
       { name: 'cut.jpg', mimeType: 'image/jpeg', buffer: jpeg.subarray(0, jpeg.length / 3) },
-      join(photos, 'coffee.png'),
+      { name: 'coffee.png', mimeType: 'image/png', buffer: readFileSync(join(photos, 'coffee.png')) },
     ]);
     const error = async (name) => {
       const item = page.locator(`[data-testid="item"][data-name="${name}"][data-state="error"]`);

@@ -32,6 +32,8 @@ pub fn run(jobs: Vec<Job>, remover: &Remover, format: OutputFormat, background: 
 
     std::thread::scope(|scope| {
         scope.spawn(|| {
+            // Owned here, so the network stage sees the channel close after the last image.
+            let decoded_tx = decoded_tx;
             for job in jobs {
                 let bar = progress.file(&job.input);
                 bar.set_message("decoding");

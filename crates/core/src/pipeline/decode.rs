@@ -53,9 +53,8 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Decod
     if reader.format().is_none() {
         return Err(DecodeError::NotAnImage);
     }
+    // Width and height are checked below from the header, so the message can give them.
     let mut image_limits = Limits::default();
-    image_limits.max_image_width = Some(limits.max_side);
-    image_limits.max_image_height = Some(limits.max_side);
     image_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(image_limits);
 
