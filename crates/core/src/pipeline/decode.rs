@@ -50,8 +50,12 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Decod
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|error| DecodeError::Corrupt(error.to_string()))?;
-    if reader.format().is_none() {
-        return Err(DecodeError::NotAnImage);
+    match reader.format() {
+        None => return Err(DecodeError::NotAnImage),
+        Some(image::ImageFormat::Jpeg) if jpeg_is_truncated(bytes) => {
+            return Err(DecodeError::Corrupt("the file ends before the image does".into()));
+        }
+        Some(_) => {}
     }
     // Width and height are checked below from the header, so the message can give them.
     let mut image_limits = Limits::default();
@@ -99,6 +103,18 @@ fn classify(error: ImageError, dimensions: Option<(u32, u32)>) -> DecodeError {
             DecodeError::Corrupt("the file ends too early".into())
         }
         other => DecodeError::Corrupt(other.to_string()),
+    }
+}
+
+/// The JPEG decoder fills a cut-off scan with grey instead of failing, which would give a
+/// silently wrong cutout. A whole file has an end-of-image marker after its last scan (an EXIF
+/// thumbnail has its own markers, but before the main image's scan).
+fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    let last = |marker: u8| bytes.windows(2).rposition(|pair| pair == [0xff, marker]);
+    match (last(0xda), last(0xd9)) {
+        (Some(scan), Some(end)) => end < scan,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 
