@@ -40,7 +40,8 @@ def main() -> None:
     mean, std = manifest["normalization"]["mean"], manifest["normalization"]["std"]
     args.out.mkdir(parents=True, exist_ok=True)
     session = None
-    for photo_path in sorted(args.photos.iterdir()):
+    photos = [p for p in sorted(args.photos.iterdir()) if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp"}]
+    for photo_path in photos:
         target = args.out / f"{photo_path.stem}.safetensors"
         if target.exists() and target.stat().st_mtime > max(photo_path.stat().st_mtime, args.onnx.stat().st_mtime):
             continue
