@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use crate::browser::{blobs, query, worker_client::WorkerClient};
 use crate::components::{DropZone, ItemCard, StatusBar, Toolbar};
@@ -260,11 +259,4 @@ pub fn file_list(list: web_sys::FileList) -> Vec<web_sys::File> {
 
 pub fn use_app() -> AppState {
     expect_context::<AppState>()
-}
-
-/// `true` when the event target is a text field, where Ctrl+V must paste text.
-pub fn in_text_field(target: Option<web_sys::EventTarget>) -> bool {
-    target
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .is_some_and(|input| input.type_() == "text")
 }

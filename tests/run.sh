@@ -4,11 +4,7 @@
 #   bash tests/run.sh           everything (what CI runs)
 #   bash tests/run.sh --quick   skip the tests marked slow (full network passes) and the browser
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-export BGONE_CACHE=${BGONE_CACHE:-$HOME/.cache/bgone}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BGONE_CACHE/target}
-export PATH="$BGONE_CACHE/tools/bin:$PATH"
+source "$(dirname "$0")/../scripts/env.sh"
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 

@@ -68,7 +68,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Decod
         limit_megapixels: limits.max_pixels / 1_000_000,
         max_side: limits.max_side,
     };
-    let mut decoder = reader.into_decoder().map_err(|error| classify(error, None))?;
+    let mut decoder = reader.into_decoder().map_err(|error| classify(error, None, limits))?;
     let dimensions = decoder.dimensions();
     if u64::from(dimensions.0) * u64::from(dimensions.1) > limits.max_pixels
         || dimensions.0.max(dimensions.1) > limits.max_side
@@ -79,12 +79,12 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Decod
         return Err(DecodeError::Corrupt("it has no pixels".into()));
     }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|error| classify(error, Some(dimensions)))?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|error| classify(error, Some(dimensions), limits))?;
     image.apply_orientation(orientation);
     Ok(image)
 }
 
-fn classify(error: ImageError, dimensions: Option<(u32, u32)>) -> DecodeError {
+fn classify(error: ImageError, dimensions: Option<(u32, u32)>, limits: &DecodeLimits) -> DecodeError {
     match error {
         ImageError::Limits(limit) => match (limit.kind(), dimensions) {
             (LimitErrorKind::DimensionError, _) | (LimitErrorKind::InsufficientMemory, _) => {
@@ -92,8 +92,8 @@ fn classify(error: ImageError, dimensions: Option<(u32, u32)>) -> DecodeError {
                 DecodeError::TooLarge {
                     width,
                     height,
-                    limit_megapixels: DecodeLimits::default().max_pixels / 1_000_000,
-                    max_side: DecodeLimits::default().max_side,
+                    limit_megapixels: limits.max_pixels / 1_000_000,
+                    max_side: limits.max_side,
                 }
             }
             _ => DecodeError::Corrupt(limit.to_string()),
