@@ -43,6 +43,14 @@ impl EngineKind {
 pub enum ToWorker {
     /// Load the model and pick the engine. `size` is the network's side (default: the manifest's).
     Init { engine: EnginePreference, size: Option<usize> },
+    /// Re-read the offline copy of the model and check its sha256 (the "Check offline readiness"
+    /// action). If the copy is gone or damaged, says so and, when online, downloads it again.
+    CheckModel,
+    /// Remove the offline copy of the model (Cache Storage and the readiness registry). The model
+    /// already loaded keeps working until the page closes.
+    DeleteModel,
+    /// Download the model again and keep it for offline use.
+    DownloadModel,
     /// Remove the background of one file.
     Process {
         id: u32,
@@ -59,6 +67,8 @@ pub enum FromWorker {
     /// the page holds them until it arrives.
     Listening,
     ModelProgress { loaded: u64, total: u64 },
+    /// Where the offline copy of the model stands; `message` explains anything unusual.
+    ModelStore { state: ModelStoreState, record: Option<ModelRecord>, message: Option<String> },
     Ready { engine: EngineKind, note: Option<String> },
     InitFailed { message: String },
     Started { id: u32 },
@@ -75,6 +85,36 @@ pub enum FromWorker {
         engine: EngineKind,
         /// Set when the GPU failed on this image and the CPU finished it.
         note: Option<String>,
+        /// Requests the worker made while it processed this image (resource timing entries).
+        requests: u32,
     },
-    Failed { id: u32, message: String },
+    Failed { id: u32, message: String, requests: u32 },
+}
+
+/// The offline copy of the model, as the contract's `offline-ready` element reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelStoreState {
+    /// No offline copy (never stored, deleted, or the browser would not keep it).
+    Missing,
+    Downloading,
+    /// In Cache Storage and verified against the manifest's sha256.
+    Stored,
+    /// The registry says it was stored, but the cache is empty or its bytes are wrong: the browser
+    /// evicted it (or something damaged it).
+    Evicted,
+}
+
+/// One row of the readiness registry (IndexedDB): a model kept for offline use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub id: String,
+    /// The first 12 hex digits of the sha256: names the cache the weights live in.
+    pub version: String,
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    /// Milliseconds since the Unix epoch.
+    pub cached_at: f64,
+    pub verified_at: f64,
 }

@@ -85,3 +85,49 @@ impl BackgroundChoice {
         }
     }
 }
+
+/// The model's offline copy, as the worker last reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfflineModel {
+    pub state: crate::protocol::ModelStoreState,
+    pub record: Option<crate::protocol::ModelRecord>,
+    pub message: Option<String>,
+}
+
+impl Default for OfflineModel {
+    fn default() -> Self {
+        Self { state: crate::protocol::ModelStoreState::Missing, record: None, message: None }
+    }
+}
+
+/// The app shell's offline cache, as the service worker reports it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ShellState {
+    #[default]
+    Unknown,
+    Installing,
+    Cached(crate::offline::service_worker::ShellStatus),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StorageState {
+    pub estimate: Option<crate::offline::storage::Estimate>,
+    /// Whether the browser promised to keep this site's data; `None` if it cannot say.
+    pub persisted: Option<bool>,
+}
+
+/// Requests made while the last image was processed, by who made them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCount {
+    pub page: u32,
+    pub worker: u32,
+    /// Requests the service worker let through to the network; `None` without a service worker.
+    pub service_worker: Option<u32>,
+}
+
+impl RequestCount {
+    pub fn total(&self) -> u32 {
+        self.page + self.worker + self.service_worker.unwrap_or(0)
+    }
+}

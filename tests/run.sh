@@ -25,6 +25,9 @@ bash scripts/web-tools.sh
 cargo fetch --quiet
 trunk build --release
 
+step "browser glue unit tests (wasm-bindgen-test in Chromium)"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --release --target wasm32-unknown-unknown -p bgone-web --test browser_glue
+
 step "browser tests"
 (cd tests && npm ci --no-audit --no-fund --silent)
 export BGONE_BIN="$CARGO_TARGET_DIR/release/bgone"

@@ -6,6 +6,8 @@ mod engine;
 #[cfg(target_arch = "wasm32")]
 mod model_fetch;
 #[cfg(target_arch = "wasm32")]
+mod model_source;
+#[cfg(target_arch = "wasm32")]
 mod runtime;
 
 #[cfg(target_arch = "wasm32")]

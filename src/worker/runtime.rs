@@ -7,18 +7,21 @@ use std::rc::Rc;
 use bgone_core::model::ModelManifest;
 use bgone_core::pipeline::{Background, DecodeLimits, Mask, OutputFormat, decode, render};
 use bgone_core::{RemoveError, Remover};
+use bgone_web::offline::request_log::{self, RequestLog};
 use bgone_web::protocol::{EngineKind, FromWorker, ToWorker};
 use image::DynamicImage;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::{engine, model_fetch};
+use crate::{engine, model_fetch, model_source};
 
-#[derive(Default)]
 struct State {
     engine: Option<Engine>,
+    manifest: Option<ModelManifest>,
     queue: VecDeque<(u32, String, Vec<u8>)>,
     busy: bool,
+    /// This worker's own requests, for the privacy count.
+    requests: RequestLog,
 }
 
 struct Engine {
@@ -43,11 +46,22 @@ fn send(message: &FromWorker) {
 }
 
 pub fn start() {
-    let state = Rc::new(RefCell::new(State::default()));
+    let state = Rc::new(RefCell::new(State {
+        engine: None,
+        manifest: None,
+        queue: VecDeque::new(),
+        busy: false,
+        requests: RequestLog::start(),
+    }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         match serde_wasm_bindgen::from_value::<ToWorker>(event.data()) {
             Ok(ToWorker::Init { engine, size }) => {
                 wasm_bindgen_futures::spawn_local(init(state.clone(), engine, size));
+            }
+            Ok(ToWorker::CheckModel) => wasm_bindgen_futures::spawn_local(manage_model(state.clone(), ModelAction::Check)),
+            Ok(ToWorker::DeleteModel) => wasm_bindgen_futures::spawn_local(manage_model(state.clone(), ModelAction::Delete)),
+            Ok(ToWorker::DownloadModel) => {
+                wasm_bindgen_futures::spawn_local(manage_model(state.clone(), ModelAction::Download));
             }
             Ok(ToWorker::Process { id, name, bytes }) => {
                 state.borrow_mut().queue.push_back((id, name, bytes));
@@ -64,10 +78,8 @@ pub fn start() {
 async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::EnginePreference, size: Option<usize>) {
     let loaded = async {
         let manifest = model_fetch::manifest().await?;
-        let weights = model_fetch::weights(&manifest, |loaded, total| {
-            send(&FromWorker::ModelProgress { loaded, total });
-        })
-        .await?;
+        state.borrow_mut().manifest = Some(manifest.clone());
+        let weights = model_source::weights(&manifest, &send).await?;
         let opened = engine::open(preference, &manifest, &weights, size)
             .await
             .map_err(|error| error.to_string())?;
@@ -91,6 +103,36 @@ impl From<model_fetch::FetchError> for String {
     }
 }
 
+enum ModelAction {
+    Check,
+    Delete,
+    Download,
+}
+
+/// The offline panel's actions on the stored model.
+async fn manage_model(state: Rc<RefCell<State>>, action: ModelAction) {
+    let known = state.borrow().manifest.clone();
+    let manifest = match known {
+        Some(manifest) => manifest,
+        None => match model_fetch::manifest().await {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                let message = Some(error.to_string());
+                model_source::report(&send, bgone_web::protocol::ModelStoreState::Missing, None, message);
+                return;
+            }
+        },
+    };
+    match action {
+        ModelAction::Check => model_source::recheck(&manifest, &send).await,
+        ModelAction::Delete => model_source::delete(&manifest, &send).await,
+        ModelAction::Download => {
+            model_source::delete(&manifest, &|_: &FromWorker| {}).await;
+            let _ = model_source::download_and_store(&manifest, &send, None).await;
+        }
+    }
+}
+
 /// Works through the queue unless another call already is.
 async fn drain(state: Rc<RefCell<State>>) {
     {
@@ -105,9 +147,14 @@ async fn drain(state: Rc<RefCell<State>>) {
         send(&FromWorker::Started { id });
         // The engine is taken out while it works so that no RefCell borrow lives across an await.
         let Some(mut engine) = state.borrow_mut().engine.take() else { break };
-        let message = match process(&mut engine, id, &bytes).await {
-            Ok(done) => done,
-            Err(error) => FromWorker::Failed { id, message: format!("{name}: {error}") },
+        let started = request_log::now_ms();
+        let result = process(&mut engine, &bytes).await;
+        let requests = state.borrow().requests.count_between(started, request_log::now_ms());
+        let message = match result {
+            Ok((width, height, png, mask_png, kind, note)) => {
+                FromWorker::Done { id, width, height, png, mask_png, engine: kind, note, requests }
+            }
+            Err(error) => FromWorker::Failed { id, message: format!("{name}: {error}"), requests },
         };
         state.borrow_mut().engine = Some(engine);
         send(&message);
@@ -115,13 +162,16 @@ async fn drain(state: Rc<RefCell<State>>) {
     state.borrow_mut().busy = false;
 }
 
-async fn process(engine: &mut Engine, id: u32, bytes: &[u8]) -> Result<FromWorker, RemoveError> {
+/// Width, height, the cutout PNG, the mask PNG, the engine that ran, and a note if it fell back.
+type Processed = (u32, u32, Vec<u8>, Vec<u8>, EngineKind, Option<String>);
+
+async fn process(engine: &mut Engine, bytes: &[u8]) -> Result<Processed, RemoveError> {
     let photo = decode(bytes, &DecodeLimits::default())?;
     let (mask, kind, note) = mask_with_fallback(engine, &photo).await?;
     let alpha = mask.alpha(photo.width(), photo.height());
     let png = render(&photo, &alpha, OutputFormat::Png, Background::Transparent)?;
     let mask_png = render(&photo, &alpha, OutputFormat::MaskPng, Background::Transparent)?;
-    Ok(FromWorker::Done { id, width: photo.width(), height: photo.height(), png, mask_png, engine: kind, note })
+    Ok((photo.width(), photo.height(), png, mask_png, kind, note))
 }
 
 /// Runs the network; if WebGPU fails on this image (device lost, out of memory), the image is

@@ -18,12 +18,20 @@ const TYPES = {
   '.webmanifest': 'application/manifest+json', '.safetensors': 'application/octet-stream',
 };
 
-/** Serves `dist` on 127.0.0.1 at a free port; `requests` lists every path asked for, in order. */
+/** Serves `dist` on 127.0.0.1 at a free port; `requests` lists every path asked for, in order.
+ *  `overrides` (path -> bytes) serves other bytes for a path, e.g. a new version of sw.js. */
 export async function serve(root = dist) {
   const requests = [];
+  const overrides = new Map();
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push({ path, at: Date.now() });
+    if (overrides.has(path)) {
+      const body = overrides.get(path);
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+      return;
+    }
     let file = normalize(join(root, path));
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     try {
@@ -37,7 +45,7 @@ export async function serve(root = dist) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
-  return { url, requests, close: () => new Promise((resolve) => server.close(resolve)) };
+  return { url, requests, overrides, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 const FLAGS = [

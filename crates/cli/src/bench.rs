@@ -4,6 +4,11 @@
 //!     cargo run --release -p bgone-cli --features ndarray --bin bgone-bench
 //!
 //! Needs `bash models/setup.sh` (the weights and the ONNX files) and its Python environment.
+//! Options:
+//!   --random-weights    time the network with random weights (same work; no model files needed),
+//!                       e.g. on a GPU machine that has no copy of the model
+//!   --no-onnxruntime    skip the onnxruntime rows (no Python environment there)
+//!   --software-gpu      also time a software GPU adapter (lavapipe: one 1024 pass takes ~15 min)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +17,7 @@ use std::time::Instant;
 use bgone_core::engine::{self, Engine};
 use bgone_core::pipeline::{Background, DecodeLimits, OutputFormat, decode, render};
 use bgone_core::Remover;
+use bgone_core::model::{Isnet, Normalization};
 use bgone_cli::model;
 
 const REPEATS: usize = 5;
@@ -65,13 +71,24 @@ fn onnxruntime(root: &Path, photo: &Path) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("onnxruntime JSON")
 }
 
+fn random_weights_remover(device: bgone_core::Device) -> Remover {
+    let normalization = Normalization { mean: [128.0; 3], std: [256.0; 3] };
+    Remover::from_model(Isnet::new(&device), device, normalization, 1024).expect("1024 is a valid size")
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| args.iter().any(|arg| arg == name);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root");
     let manifest = root.join("models/generated/isnet-medium.json");
     let photo = twelve_megapixel_photo(&root);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    eprintln!("Timing onnxruntime ...");
-    let ort = onnxruntime(&root, &photo);
+    let ort = if flag("--no-onnxruntime") {
+        serde_json::Value::Null
+    } else {
+        eprintln!("Timing onnxruntime ...");
+        onnxruntime(&root, &photo)
+    };
     let ort_pass = ort["pass_fp32_ms"].as_f64().unwrap_or(f64::NAN);
     let ort_pipeline = ort["pipeline_ms"].as_f64().unwrap_or(f64::NAN);
 
@@ -89,20 +106,31 @@ fn main() {
             Ok(device) => device,
             Err(error) => { println!("| {} | unavailable: {error} | | | |", engine.label()); continue; }
         };
-        let name = device.identity().map_or_else(|| engine.label().to_owned(), |id| format!("{} on {}", engine.label(), id.name));
+        let identity = device.identity();
+        let name = identity.as_ref().map_or_else(|| engine.label().to_owned(), |id| format!("{} on {}", engine.label(), id.name));
+        if identity.is_some_and(|id| id.physical.is_none()) && !flag("--software-gpu") {
+            println!("| {name} | skipped: software adapter (--software-gpu times it) | | | |");
+            continue;
+        }
         eprintln!("Timing {name} ...");
-        let remover = model::load(&manifest, device, None).expect("model loads");
+        let remover = if flag("--random-weights") {
+            random_weights_remover(device)
+        } else {
+            model::load(&manifest, device, None).expect("model loads")
+        };
         let pass = pass_ms(&remover, REPEATS);
         let pipeline = pipeline_ms(&remover, &photo, REPEATS.div_ceil(2));
         println!("| {name} | {:.0} ms | {:.2}x | {:.0} ms | {:.2}x |", pass, pass / ort_pass, pipeline, pipeline / ort_pipeline);
     }
-    println!(
-        "| onnxruntime {} (fp32 ONNX) | {:.0} ms | 1.00x | {:.0} ms (PIL) | 1.00x |",
-        ort["onnxruntime"].as_str().unwrap_or("?"), ort_pass, ort_pipeline
-    );
-    println!(
-        "| onnxruntime (fp16 ONNX as shipped) | {:.0} ms | | | |",
-        ort["pass_fp16_ms"].as_f64().unwrap_or(f64::NAN)
-    );
+    if !ort.is_null() {
+        println!(
+            "| onnxruntime {} (fp32 ONNX) | {:.0} ms | 1.00x | {:.0} ms (PIL) | 1.00x |",
+            ort["onnxruntime"].as_str().unwrap_or("?"), ort_pass, ort_pipeline
+        );
+        println!(
+            "| onnxruntime (fp16 ONNX as shipped) | {:.0} ms | | | |",
+            ort["pass_fp16_ms"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
     println!("\nMedian of {REPEATS} runs after one warm-up; {cores} cores.");
 }

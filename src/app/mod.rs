@@ -1,12 +1,23 @@
-//! The page: owns the state, talks to the worker, lays out the components.
+//! The page: owns the state, talks to the worker, lays out the components. `offline` follows the
+//! service worker and the model's offline copy; `privacy` counts requests during processing.
+
+mod offline;
+mod privacy;
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use web_sys::ServiceWorkerRegistration;
 
 use crate::browser::{blobs, query, worker_client::WorkerClient};
-use crate::components::{DropZone, ItemCard, StatusBar, Toolbar};
+use crate::components::{DropZone, ItemCard, OfflinePanel, PrivacyPanel, StatusBar, Toolbar, UpdateBanner};
+use crate::offline::request_log::RequestLog;
 use crate::protocol::{EngineKind, EnginePreference, FromWorker, ToWorker};
-use crate::state::{BackgroundChoice, Cutout, Item, ModelProgress, PageStatus, Stage};
+use crate::state::{
+    BackgroundChoice, Cutout, Item, ModelProgress, OfflineModel, PageStatus, RequestCount, ShellState, Stage,
+    StorageState,
+};
 
 /// Everything the components read and write, handed down by context.
 #[derive(Clone, Copy)]
@@ -20,9 +31,24 @@ pub struct AppState {
     pub background: RwSignal<BackgroundChoice>,
     /// `performance.now()`, ticking while anything is processing, for elapsed times.
     pub now_ms: RwSignal<f64>,
+    /// The model's offline copy, the app shell's cache, storage: the offline panel.
+    pub model_store: RwSignal<OfflineModel>,
+    pub shell: RwSignal<ShellState>,
+    pub storage: RwSignal<StorageState>,
+    pub online: RwSignal<bool>,
+    /// A new version is installed and waits for the user to reload.
+    pub update_waiting: RwSignal<bool>,
+    pub can_install: RwSignal<bool>,
+    /// Requests made while the last image was processed (`None` while one is).
+    pub last_requests: RwSignal<Option<RequestCount>>,
     worker: StoredValue<Option<WorkerClient>, LocalStorage>,
     next_id: StoredValue<u32>,
     size: Option<usize>,
+    registration: StoredValue<Option<ServiceWorkerRegistration>, LocalStorage>,
+    install_prompt: StoredValue<Option<wasm_bindgen::JsValue>, LocalStorage>,
+    page_requests: StoredValue<Option<RequestLog>, LocalStorage>,
+    /// Per image being processed: when it started, and the service worker's count then.
+    windows: StoredValue<HashMap<u32, (f64, Option<u32>)>>,
 }
 
 pub fn now_ms() -> f64 {
@@ -38,6 +64,9 @@ impl AppState {
         match message {
             FromWorker::Listening => {}
             FromWorker::ModelProgress { loaded, total } => self.progress.set(ModelProgress { loaded, total }),
+            FromWorker::ModelStore { state, record, message } => {
+                self.on_model_store(OfflineModel { state, record, message });
+            }
             FromWorker::Ready { engine, note } => {
                 self.engine.set(Some(engine));
                 self.engine_note.set(note);
@@ -45,12 +74,14 @@ impl AppState {
             }
             FromWorker::InitFailed { message } => self.status.set(PageStatus::Failed(message)),
             FromWorker::Started { id } => {
+                self.processing_started(id);
                 if let Some(item) = self.item(id) {
                     item.stage.set(Stage::Processing);
                     item.started_ms.set(Some(now_ms()));
                 }
             }
-            FromWorker::Done { id, width, height, png, mask_png, engine, note } => {
+            FromWorker::Done { id, width, height, png, mask_png, engine, note, requests } => {
+                self.processing_finished(id, requests);
                 let Some(item) = self.item(id) else { return };
                 let urls = blobs::blob(&png, "image/png")
                     .and_then(|png| blobs::object_url(&png))
@@ -67,7 +98,8 @@ impl AppState {
                     }
                 }
             }
-            FromWorker::Failed { id, message } => {
+            FromWorker::Failed { id, message, requests } => {
+                self.processing_finished(id, requests);
                 if let Some(item) = self.item(id) {
                     item.finished_ms.set(Some(now_ms()));
                     item.error.set(Some(message));
@@ -120,6 +152,17 @@ impl AppState {
             item.stage.set(Stage::Error);
         }
         self.start_worker();
+    }
+
+    /// Sends a message that needs no answer tied to an image (offline actions).
+    fn tell_worker(self, message: &ToWorker) {
+        let sent = self.worker.with_value(|worker| match worker {
+            Some(worker) => worker.send(message).map_err(|e| e.to_string()),
+            None => Err("the worker is not running".into()),
+        });
+        if let Err(error) = sent {
+            self.model_store.update(|m| m.message = Some(error));
+        }
     }
 
     fn send(self, id: u32, name: String, bytes: Vec<u8>) {
@@ -209,12 +252,24 @@ pub fn App() -> impl IntoView {
         items: RwSignal::new(Vec::new()),
         background: RwSignal::new(BackgroundChoice::Transparent),
         now_ms: RwSignal::new(now_ms()),
+        model_store: RwSignal::new(OfflineModel::default()),
+        shell: RwSignal::new(ShellState::Unknown),
+        storage: RwSignal::new(StorageState::default()),
+        online: RwSignal::new(web_sys::window().is_none_or(|w| w.navigator().on_line())),
+        update_waiting: RwSignal::new(false),
+        can_install: RwSignal::new(false),
+        last_requests: RwSignal::new(None),
         worker: StoredValue::new_local(None),
         next_id: StoredValue::new(0),
         size: query.size,
+        registration: StoredValue::new_local(None),
+        install_prompt: StoredValue::new_local(None),
+        page_requests: StoredValue::new_local(Some(RequestLog::start())),
+        windows: StoredValue::new(HashMap::new()),
     };
     provide_context(state);
     state.start_worker();
+    state.start_offline();
 
     // Elapsed times tick only while something is processing.
     let _ = set_interval_with_handle(
@@ -240,6 +295,7 @@ pub fn App() -> impl IntoView {
             <h1>"bgone"</h1>
             <p class="tagline">"Background removal that runs in your browser. Your photos never leave this device."</p>
         </header>
+        <UpdateBanner />
         <main>
             <StatusBar />
             <DropZone />
@@ -249,6 +305,10 @@ pub fn App() -> impl IntoView {
                     <ItemCard item=item />
                 </For>
             </section>
+            <div class="panels">
+                <OfflinePanel />
+                <PrivacyPanel />
+            </div>
         </main>
     }
 }

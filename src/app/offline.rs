@@ -1,0 +1,170 @@
+//! The page's offline layer: registers the service worker, follows the app shell's cache and the
+//! model's offline copy (reported by the worker), storage quota and persistence, updates and
+//! installation. The `offline-ready` element reads [`AppState::offline_ready`].
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsValue;
+
+use super::AppState;
+use crate::offline::{service_worker, storage};
+use crate::protocol::{ModelStoreState, ToWorker};
+use crate::state::{OfflineModel, PageStatus, ShellState, StorageState};
+
+impl AppState {
+    /// Registers `sw.js` and starts following everything the offline panel shows.
+    pub(super) fn start_offline(self) {
+        spawn_local(async move {
+            self.shell.set(ShellState::Installing);
+            match service_worker::register().await {
+                Ok(registration) => {
+                    if service_worker::update_waiting(&registration) {
+                        self.update_waiting.set(true);
+                    }
+                    service_worker::watch_for_updates(&registration, move || self.update_waiting.set(true));
+                    self.registration.set_value(Some(registration));
+                    self.refresh_shell().await;
+                }
+                Err(error) => self.shell.set(ShellState::Failed(error.to_string())),
+            }
+        });
+        spawn_local(async move {
+            let persisted = storage::persisted().await.ok();
+            self.storage.update(|s| s.persisted = persisted);
+            self.refresh_storage().await;
+        });
+
+        // Back online: heal what going offline broke (a model that could not download).
+        let _ = window_event_listener(leptos::ev::online, move |_| self.on_back_online());
+        let _ = window_event_listener(leptos::ev::offline, move |_| self.online.set(false));
+
+        // The browser offers installation: keep its event for the Install button.
+        let _ = window_event_listener_untyped("beforeinstallprompt", move |event: web_sys::Event| {
+            event.prevent_default();
+            self.install_prompt.set_value(Some(event.into()));
+            self.can_install.set(true);
+        });
+        let _ = window_event_listener_untyped("appinstalled", move |_| {
+            self.install_prompt.set_value(None);
+            self.can_install.set(false);
+        });
+    }
+
+    async fn refresh_shell(self) {
+        let Some(registration) = self.registration.get_value() else { return };
+        match service_worker::shell_status(&registration).await {
+            Ok(status) if status.complete => self.shell.set(ShellState::Cached(status)),
+            Ok(status) => self.shell.set(ShellState::Failed(format!(
+                "{} of {} app files are missing from the offline cache; reload while online.",
+                status.missing, status.files
+            ))),
+            Err(error) => self.shell.set(ShellState::Failed(error.to_string())),
+        }
+    }
+
+    async fn refresh_storage(self) {
+        if let Ok(estimate) = storage::estimate().await {
+            self.storage.update(|s| s.estimate = Some(estimate));
+        }
+    }
+
+    /// The worker's report on the model's offline copy.
+    pub(super) fn on_model_store(self, model: OfflineModel) {
+        let stored = model.state == ModelStoreState::Stored;
+        self.model_store.set(model);
+        if stored {
+            spawn_local(async move {
+                // Ask once the model is worth keeping; the answer is shown, not required.
+                if self.storage.with_untracked(|s| s.persisted) != Some(true) {
+                    let granted = storage::persist().await.ok();
+                    self.storage.update(|s| s.persisted = granted);
+                }
+                self.refresh_storage().await;
+            });
+        } else {
+            spawn_local(self.refresh_storage());
+        }
+    }
+
+    fn on_back_online(self) {
+        self.online.set(true);
+        if matches!(self.status.get_untracked(), PageStatus::Failed(_)) {
+            self.start_worker();
+        } else if matches!(self.model_store.with_untracked(|m| m.state), ModelStoreState::Evicted | ModelStoreState::Missing) {
+            self.tell_worker(&ToWorker::CheckModel);
+        }
+        if matches!(self.shell.get_untracked(), ShellState::Failed(_)) {
+            self.start_offline_shell_retry();
+        }
+    }
+
+    fn start_offline_shell_retry(self) {
+        spawn_local(async move {
+            if let Some(registration) = self.registration.get_value() {
+                let _ = service_worker::check_for_update(&registration).await;
+            }
+            self.refresh_shell().await;
+        });
+    }
+
+    /// "Check offline readiness": the shell's cache, the model's bytes (sha256) and storage.
+    pub fn check_readiness(self) {
+        self.tell_worker(&ToWorker::CheckModel);
+        spawn_local(async move {
+            self.refresh_shell().await;
+            self.refresh_storage().await;
+        });
+    }
+
+    pub fn delete_model(self) {
+        self.tell_worker(&ToWorker::DeleteModel);
+    }
+
+    pub fn download_model(self) {
+        if matches!(self.status.get_untracked(), PageStatus::Failed(_)) {
+            self.start_worker();
+        } else {
+            self.tell_worker(&ToWorker::DownloadModel);
+        }
+    }
+
+    pub fn apply_update(self) {
+        if let Some(registration) = self.registration.get_value() {
+            if let Err(error) = service_worker::apply_update(&registration) {
+                self.shell.set(ShellState::Failed(error.to_string()));
+            }
+        }
+    }
+
+    pub fn install(self) {
+        let Some(prompt) = self.install_prompt.get_value() else { return };
+        if let Ok(function) = js_sys::Reflect::get(&prompt, &"prompt".into()) {
+            if let Some(function) = wasm_bindgen::JsCast::dyn_ref::<js_sys::Function>(&function) {
+                let _ = function.call0(&prompt);
+            }
+        }
+        self.install_prompt.set_value(None::<JsValue>);
+        self.can_install.set(false);
+    }
+
+    /// The contract's `offline-ready` state: `no`, `downloading`, `yes` or `evicted`.
+    pub fn offline_ready(&self) -> &'static str {
+        match self.model_store.with(|m| m.state) {
+            ModelStoreState::Evicted => "evicted",
+            ModelStoreState::Downloading => "downloading",
+            ModelStoreState::Missing => "no",
+            ModelStoreState::Stored => match self.shell.get() {
+                ShellState::Cached(_) => "yes",
+                ShellState::Installing => "downloading",
+                ShellState::Failed(_) | ShellState::Unknown => "no",
+            },
+        }
+    }
+
+    /// Shown beside the model while the page is still fine to use online.
+    pub fn storage_text(&self) -> Option<String> {
+        let state: StorageState = self.storage.get();
+        let estimate = state.estimate?;
+        Some(format!("{:.0} MB used of {:.0} MB available to this site", estimate.usage / 1e6, estimate.quota / 1e6))
+    }
+}

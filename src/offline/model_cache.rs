@@ -1,0 +1,88 @@
+//! The model weights in Cache Storage, in a cache of their own named after the model's version
+//! (`bgone-model-<id>-<sha256 prefix>`), apart from the app shell's cache: an app update never
+//! downloads the weights again, and a new model version never mixes with an old one.
+
+use bgone_core::model::ModelManifest;
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, CacheStorage, Response};
+
+use super::{OfflineError, global_property};
+
+pub const CACHE_PREFIX: &str = "bgone-model-";
+
+/// The cache that holds this version of the model.
+pub fn cache_name(manifest: &ModelManifest) -> String {
+    format!("{CACHE_PREFIX}{}-{}", manifest.id, version(manifest))
+}
+
+/// The version that names the cache: the start of the weights' sha256.
+pub fn version(manifest: &ModelManifest) -> String {
+    manifest.sha256.chars().take(12).collect()
+}
+
+/// Where the weights are served from, relative to the app (also their key in the cache).
+pub fn weights_url(manifest: &ModelManifest) -> String {
+    format!("models/{}", manifest.file)
+}
+
+fn storage() -> Result<CacheStorage, OfflineError> {
+    Ok(global_property("caches")?.unchecked_into())
+}
+
+async fn open(name: &str) -> Result<Cache, OfflineError> {
+    Ok(JsFuture::from(storage()?.open(name)).await?.unchecked_into())
+}
+
+/// The cached bytes, or `None` if this version is not cached.
+pub async fn read(manifest: &ModelManifest) -> Result<Option<Vec<u8>>, OfflineError> {
+    let name = cache_name(manifest);
+    if !JsFuture::from(storage()?.has(&name)).await?.as_bool().unwrap_or(false) {
+        return Ok(None);
+    }
+    let hit = JsFuture::from(open(&name).await?.match_with_str(&weights_url(manifest))).await?;
+    if hit.is_undefined() {
+        return Ok(None);
+    }
+    let response: Response = hit.unchecked_into();
+    let buffer: ArrayBuffer = JsFuture::from(response.array_buffer()?).await?.unchecked_into();
+    Ok(Some(Uint8Array::new(&buffer).to_vec()))
+}
+
+/// Stores the (already verified) weights. A full quota comes back as
+/// [`OfflineError::QuotaExceeded`], and nothing half-written is left behind.
+pub async fn write(manifest: &ModelManifest, weights: &[u8]) -> Result<(), OfflineError> {
+    let name = cache_name(manifest);
+    let body = Uint8Array::from(weights);
+    let response = Response::new_with_opt_buffer_source(Some(&body))?;
+    let stored = async {
+        JsFuture::from(open(&name).await?.put_with_str(&weights_url(manifest), &response)).await?;
+        Ok::<_, OfflineError>(())
+    };
+    if let Err(error) = stored.await {
+        let _ = delete(manifest).await;
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// Removes this version's cache. Returns whether there was one.
+pub async fn delete(manifest: &ModelManifest) -> Result<bool, OfflineError> {
+    Ok(JsFuture::from(storage()?.delete(&cache_name(manifest))).await?.as_bool().unwrap_or(false))
+}
+
+/// Removes the caches of other model versions (left by an earlier version of the app).
+pub async fn delete_other_versions(manifest: &ModelManifest) -> Result<Vec<String>, OfflineError> {
+    let keep = cache_name(manifest);
+    let storage = storage()?;
+    let names = js_sys::Array::from(&JsFuture::from(storage.keys()).await?);
+    let mut deleted = Vec::new();
+    for name in names.iter().filter_map(|name| name.as_string()) {
+        if name.starts_with(&format!("{CACHE_PREFIX}{}-", manifest.id)) && name != keep {
+            JsFuture::from(storage.delete(&name)).await?;
+            deleted.push(name);
+        }
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,151 @@
+//! Where the worker gets the weights: the offline copy in Cache Storage when it is there and
+//! intact, else the network (then kept for offline use). Every step is reported to the page as
+//! a `ModelStore` message, which drives its "Ready to work offline" indicator.
+
+use bgone_core::model::ModelManifest;
+use bgone_web::offline::{OfflineError, model_cache, now_epoch_ms, registry};
+use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
+
+use crate::model_fetch::{self, FetchError};
+
+/// Tells the page where the offline copy stands.
+pub fn report(send: &impl Fn(&FromWorker), state: ModelStoreState, record: Option<ModelRecord>, message: Option<String>) {
+    send(&FromWorker::ModelStore { state, record, message });
+}
+
+fn is_online() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+        .and_then(|navigator| js_sys::Reflect::get(&navigator, &"onLine".into()))
+        .ok()
+        .and_then(|online| online.as_bool())
+        .unwrap_or(true)
+}
+
+/// What the cache holds for this model.
+pub enum Cached {
+    Intact(Vec<u8>, ModelRecord),
+    /// Not there; `Some(reason)` when the registry says it should be (evicted or damaged).
+    Absent(Option<String>),
+}
+
+fn record_for(manifest: &ModelManifest, cached_at: f64) -> ModelRecord {
+    ModelRecord {
+        id: manifest.id.clone(),
+        version: model_cache::version(manifest),
+        file: manifest.file.clone(),
+        bytes: manifest.bytes,
+        sha256: manifest.sha256.clone(),
+        cached_at,
+        verified_at: now_epoch_ms(),
+    }
+}
+
+/// Reads the offline copy and checks it against the manifest's sha256. A damaged copy is deleted.
+pub async fn check_cached(manifest: &ModelManifest) -> Cached {
+    let registered = registry::get(&manifest.id).await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
+    match model_cache::read(manifest).await {
+        Ok(Some(bytes)) => match manifest.verify(&bytes) {
+            Ok(()) => {
+                let record = record_for(manifest, registered.map_or_else(now_epoch_ms, |r| r.cached_at));
+                let _ = registry::put(&record).await;
+                Cached::Intact(bytes, record)
+            }
+            Err(error) => {
+                let _ = model_cache::delete(manifest).await;
+                Cached::Absent(Some(format!("The offline copy of the model was damaged and has been removed ({error}).")))
+            }
+        },
+        Ok(None) if registered.is_some() => Cached::Absent(Some(
+            "The browser removed the offline copy of the model (it does this when storage runs low).".into(),
+        )),
+        Ok(None) => Cached::Absent(None),
+        Err(error) => Cached::Absent(Some(error.to_string())),
+    }
+}
+
+/// Keeps verified weights for offline use and records them in the registry.
+pub async fn store(manifest: &ModelManifest, weights: &[u8]) -> Result<ModelRecord, OfflineError> {
+    model_cache::write(manifest, weights).await?;
+    let record = record_for(manifest, now_epoch_ms());
+    registry::put(&record).await?;
+    let _ = model_cache::delete_other_versions(manifest).await;
+    Ok(record)
+}
+
+/// Downloads the weights (with progress), then stores them. Failing to store is reported, not
+/// fatal: the app works online without an offline copy.
+pub async fn download_and_store(
+    manifest: &ModelManifest,
+    send: &impl Fn(&FromWorker),
+    evicted: Option<String>,
+) -> Result<Vec<u8>, FetchError> {
+    report(send, ModelStoreState::Downloading, None, evicted.clone());
+    let weights = match model_fetch::weights(manifest, |loaded, total| send(&FromWorker::ModelProgress { loaded, total })).await {
+        Ok(weights) => weights,
+        Err(error) => {
+            let state = if evicted.is_some() { ModelStoreState::Evicted } else { ModelStoreState::Missing };
+            let message = match (&evicted, is_online()) {
+                (Some(reason), false) => format!("{reason} It downloads again on your next online visit."),
+                (Some(reason), true) => format!("{reason} Downloading it again failed: {error}"),
+                (None, false) => "The model has not been downloaded yet; the app needs one online visit.".into(),
+                (None, true) => error.to_string(),
+            };
+            report(send, state, None, Some(message));
+            return Err(error);
+        }
+    };
+    match store(manifest, &weights).await {
+        Ok(record) => report(send, ModelStoreState::Stored, Some(record), None),
+        Err(error) => report(send, ModelStoreState::Missing, None, Some(error.to_string())),
+    }
+    Ok(weights)
+}
+
+/// The weights for the engine: from the offline copy, or downloaded (and kept).
+pub async fn weights(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) -> Result<Vec<u8>, FetchError> {
+    match check_cached(manifest).await {
+        Cached::Intact(bytes, record) => {
+            send(&FromWorker::ModelProgress { loaded: manifest.bytes, total: manifest.bytes });
+            report(send, ModelStoreState::Stored, Some(record), None);
+            Ok(bytes)
+        }
+        Cached::Absent(evicted) => {
+            if let Some(reason) = &evicted {
+                report(send, ModelStoreState::Evicted, None, Some(reason.clone()));
+            }
+            download_and_store(manifest, send, evicted).await
+        }
+    }
+}
+
+/// "Check offline readiness": re-verifies the offline copy; downloads it again if it is gone
+/// and the browser is online.
+pub async fn recheck(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) {
+    match check_cached(manifest).await {
+        Cached::Intact(_, record) => report(send, ModelStoreState::Stored, Some(record), None),
+        Cached::Absent(evicted) => {
+            let state = if evicted.is_some() { ModelStoreState::Evicted } else { ModelStoreState::Missing };
+            report(send, state, None, evicted.clone());
+            if is_online() {
+                let _ = download_and_store(manifest, send, evicted).await;
+            }
+        }
+    }
+}
+
+/// "Delete model": removes the offline copy and its registry row.
+pub async fn delete(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) {
+    let deleted = async {
+        model_cache::delete(manifest).await?;
+        registry::delete(&manifest.id).await
+    };
+    match deleted.await {
+        Ok(()) => report(
+            send,
+            ModelStoreState::Missing,
+            None,
+            Some("The offline copy of the model was deleted. It downloads again when you next use the app online.".into()),
+        ),
+        Err(error) => report(send, ModelStoreState::Missing, None, Some(error.to_string())),
+    }
+}

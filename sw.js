@@ -1,0 +1,83 @@
+// bgone's service worker: the app shell from Cache Storage, so the app starts with the network off.
+//
+// The build stamps this file (scripts/stamp-offline.mjs, a Trunk post-build hook): BUILD is a hash
+// of every shell file and SHELL lists them. Each build therefore gets its own shell cache, a new
+// build is a new service worker, and one version's files are never served beside another's.
+//
+// The model weights are not part of the shell: the page's worker keeps them in their own cache
+// (`bgone-model-*`), so an app update never downloads the 88 MB again. This worker lets those
+// requests through untouched.
+//
+// Privacy: it counts every request it lets through to the network, and tells the page on request,
+// so the page can show how many requests left while an image was processed (it must be 0).
+
+const BUILD = '__BGONE_BUILD__';
+const SHELL = __BGONE_SHELL__;
+const SHELL_CACHE = `bgone-shell-${BUILD}`;
+const SHELL_PREFIX = 'bgone-shell-';
+
+let networkRequests = 0;
+
+self.addEventListener('install', (event) => {
+  // `no-cache` revalidates with the server, so the HTTP cache cannot slip in an older file.
+  event.waitUntil(
+    caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'no-cache' })))),
+  );
+  // No skipWaiting here: a new version waits until the page says the user chose to reload.
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      const names = await caches.keys();
+      await Promise.all(names.filter((n) => n.startsWith(SHELL_PREFIX) && n !== SHELL_CACHE).map((n) => caches.delete(n)));
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener('message', (event) => {
+  const reply = (message) => event.ports[0]?.postMessage(message);
+  switch (event.data?.type) {
+    case 'skip-waiting':
+      self.skipWaiting();
+      break;
+    case 'status':
+      event.waitUntil(shellStatus().then(reply));
+      break;
+    case 'network-requests':
+      reply({ count: networkRequests });
+      break;
+  }
+});
+
+/** Whether every shell file is in this version's cache. */
+async function shellStatus() {
+  const cache = await caches.open(SHELL_CACHE);
+  const cached = await Promise.all(SHELL.map((path) => cache.match(path)));
+  const missing = cached.filter((response) => !response).length;
+  return { build: BUILD, cache: SHELL_CACHE, files: SHELL.length, missing, complete: missing === 0 };
+}
+
+function toNetwork(request) {
+  networkRequests += 1;
+  return fetch(request);
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) {
+    event.respondWith(toNetwork(request));
+    return;
+  }
+  // Navigations (any query string: ?engine=cpu&size=256) get this version's page.
+  const path = request.mode === 'navigate' ? '/index.html' : url.pathname;
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      const hit = (await cache.match(path)) ?? (path === '/index.html' ? await cache.match('/') : undefined);
+      return hit ?? toNetwork(request);
+    })(),
+  );
+});

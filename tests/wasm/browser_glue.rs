@@ -1,0 +1,173 @@
+//! The browser glue, in headless Chromium (wasm-bindgen-test; run by tests/run.sh):
+//! query parsing, blobs, the ZIP, canvas flattening, the model's offline cache, the readiness
+//! registry, storage estimates, the request log and storage errors.
+#![cfg(target_arch = "wasm32")]
+
+use bgone_core::model::{ModelManifest, Normalization};
+use bgone_web::browser::{blobs, canvas, query, zip_all};
+use bgone_web::offline::{OfflineError, model_cache, registry, request_log, storage};
+use bgone_web::protocol::{EnginePreference, ModelRecord};
+use image::{ImageFormat, Rgba, RgbaImage};
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn manifest_for(id: &str, weights: &[u8]) -> ModelManifest {
+    let sha256 = Sha256::digest(weights).iter().map(|b| format!("{b:02x}")).collect();
+    ModelManifest {
+        id: id.into(),
+        name: "test model".into(),
+        file: format!("{id}.safetensors"),
+        bytes: weights.len() as u64,
+        sha256,
+        input_size: 1024,
+        normalization: Normalization { mean: [128.0; 3], std: [256.0; 3] },
+    }
+}
+
+#[wasm_bindgen_test]
+fn query_forces_engine_and_size() {
+    let parsed = query::parse("?engine=cpu&size=256");
+    assert_eq!(parsed.engine, Some(EnginePreference::Cpu));
+    assert_eq!(parsed.size, Some(256));
+    assert_eq!(query::parse("?engine=webgpu").engine, Some(EnginePreference::Webgpu));
+    // Sizes that are not multiples of 64, and unknown engines, are ignored rather than fatal.
+    assert_eq!(query::parse("?size=100&engine=tpu"), query::Query::default());
+    assert_eq!(query::parse("").size, None);
+}
+
+#[wasm_bindgen_test]
+async fn blobs_round_trip_their_bytes() {
+    let bytes: Vec<u8> = (0..=255).collect();
+    let blob = blobs::blob(&bytes, "application/octet-stream").unwrap();
+    assert_eq!(blob.size() as usize, bytes.len());
+    assert_eq!(blobs::blob_bytes(&blob).await.unwrap(), bytes);
+    let url = blobs::object_url(&blob).unwrap();
+    let fetched = blobs::fetch_blob(&url).await.unwrap();
+    assert_eq!(blobs::blob_bytes(&fetched).await.unwrap(), bytes);
+    blobs::revoke(&url);
+    assert_eq!(blobs::result_name("photo.final.jpg", "-cutout", "png"), "photo.final-cutout.png");
+    assert_eq!(blobs::result_name("noext", "-mask", "png"), "noext-mask.png");
+}
+
+#[wasm_bindgen_test]
+fn zip_holds_every_file_unchanged() {
+    let files = vec![("a-cutout.png".to_owned(), vec![1u8, 2, 3]), ("b-cutout.png".to_owned(), vec![9u8; 1000])];
+    let archive = zip_all::zip(&files).unwrap();
+    let mut reader = zip::ZipArchive::new(std::io::Cursor::new(archive)).unwrap();
+    assert_eq!(reader.len(), 2);
+    for (name, bytes) in &files {
+        let mut entry = reader.by_name(name).unwrap();
+        let mut read = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut read).unwrap();
+        assert_eq!(&read, bytes);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn canvas_flattens_a_cutout_onto_a_colour() {
+    // Left pixel opaque green, right pixel fully transparent.
+    let mut cutout = RgbaImage::new(2, 1);
+    cutout.put_pixel(0, 0, Rgba([0, 255, 0, 255]));
+    cutout.put_pixel(1, 0, Rgba([0, 0, 0, 0]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    cutout.write_to(&mut png, ImageFormat::Png).unwrap();
+    let png = blobs::blob(png.get_ref(), "image/png").unwrap();
+
+    let jpeg = canvas::flatten(&png, Some("#ff0000"), "image/jpeg", 1.0).await.unwrap();
+    assert_eq!(jpeg.type_(), "image/jpeg");
+    let decoded = image::load_from_memory(&blobs::blob_bytes(&jpeg).await.unwrap()).unwrap().to_rgb8();
+    let [r, g, _] = decoded.get_pixel(1, 0).0;
+    assert!(r > 200 && g < 80, "the transparent pixel should be red, got {:?}", decoded.get_pixel(1, 0));
+    let [r, g, _] = decoded.get_pixel(0, 0).0;
+    assert!(g > 150 && r < 120, "the subject should stay green, got {:?}", decoded.get_pixel(0, 0));
+}
+
+#[wasm_bindgen_test]
+async fn model_cache_keeps_one_version_per_cache() {
+    let weights = b"not really weights, but bytes with a sha256".to_vec();
+    let manifest = manifest_for("glue-test", &weights);
+    model_cache::delete(&manifest).await.unwrap();
+    assert_eq!(model_cache::read(&manifest).await.unwrap(), None);
+
+    model_cache::write(&manifest, &weights).await.unwrap();
+    assert_eq!(model_cache::read(&manifest).await.unwrap(), Some(weights.clone()));
+    assert!(model_cache::cache_name(&manifest).starts_with("bgone-model-glue-test-"));
+
+    // A newer version of the same model replaces the older one's cache, not another model's.
+    let newer = manifest_for("glue-test", b"newer weights");
+    let other = manifest_for("other-model", b"other");
+    model_cache::write(&newer, b"newer weights").await.unwrap();
+    model_cache::write(&other, b"other").await.unwrap();
+    let deleted = model_cache::delete_other_versions(&newer).await.unwrap();
+    assert_eq!(deleted, vec![model_cache::cache_name(&manifest)]);
+    assert_eq!(model_cache::read(&manifest).await.unwrap(), None);
+    assert_eq!(model_cache::read(&other).await.unwrap(), Some(b"other".to_vec()));
+
+    assert!(model_cache::delete(&newer).await.unwrap());
+    assert!(model_cache::delete(&other).await.unwrap());
+    assert!(!model_cache::delete(&newer).await.unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn registry_records_what_is_kept_offline() {
+    let record = ModelRecord {
+        id: "glue-registry".into(),
+        version: "0123456789ab".into(),
+        file: "glue.safetensors".into(),
+        bytes: 42,
+        sha256: "0123456789abcdef".into(),
+        cached_at: 1_700_000_000_000.0,
+        verified_at: 1_700_000_001_000.0,
+    };
+    registry::delete(&record.id).await.unwrap();
+    assert_eq!(registry::get(&record.id).await.unwrap(), None);
+    registry::put(&record).await.unwrap();
+    assert_eq!(registry::get(&record.id).await.unwrap(), Some(record.clone()));
+    let verified = ModelRecord { verified_at: 1_800_000_000_000.0, ..record.clone() };
+    registry::put(&verified).await.unwrap();
+    assert_eq!(registry::get(&record.id).await.unwrap(), Some(verified));
+    registry::delete(&record.id).await.unwrap();
+    assert_eq!(registry::get(&record.id).await.unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+async fn storage_estimate_reports_a_quota() {
+    let estimate = storage::estimate().await.unwrap();
+    assert!(estimate.quota > 0.0, "{estimate:?}");
+    assert!(estimate.usage >= 0.0);
+    // The answer depends on the browser's policy; asking must not fail.
+    storage::persisted().await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn request_log_counts_network_requests_but_not_local_reads() {
+    let log = request_log::RequestLog::start();
+    let window = web_sys::window().unwrap();
+    let before = request_log::now_ms();
+    // A local read: a blob URL made here never leaves the page.
+    let blob = blobs::blob(b"local", "text/plain").unwrap();
+    let url = blobs::object_url(&blob).unwrap();
+    blobs::fetch_blob(&url).await.unwrap();
+    let local_done = request_log::now_ms();
+    assert_eq!(log.count_between(before, local_done), 0);
+
+    // A real request to the test server.
+    let href = window.location().href().unwrap();
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&format!("{href}?glue={before}"))).await.unwrap().unchecked_into();
+    JsFuture::from(response.text().unwrap()).await.unwrap();
+    assert_eq!(log.count_between(local_done, request_log::now_ms()), 1);
+}
+
+#[wasm_bindgen_test]
+fn quota_errors_are_recognised() {
+    let quota = web_sys::DomException::new_with_message_and_name("full", "QuotaExceededError").unwrap();
+    assert_eq!(OfflineError::from(wasm_bindgen::JsValue::from(quota)), OfflineError::QuotaExceeded);
+    let other = web_sys::DomException::new_with_message_and_name("nope", "InvalidStateError").unwrap();
+    assert_eq!(OfflineError::from(wasm_bindgen::JsValue::from(other)), OfflineError::Storage("nope".into()));
+    assert!(OfflineError::QuotaExceeded.to_string().contains("still works while online"));
+}
