@@ -44,8 +44,9 @@ pub enum ToWorker {
     /// Load the model and pick the engine. `size` is the network's side (default: the manifest's).
     Init { engine: EnginePreference, size: Option<usize> },
     /// Re-read the offline copy of the model and check its sha256 (the "Check offline readiness"
-    /// action). If the copy is gone or damaged, says so and, when online, downloads it again.
-    CheckModel,
+    /// action). If the copy is gone or damaged, says so and, when `online` (the page's view,
+    /// which follows the browser's connection state), downloads it again.
+    CheckModel { online: bool },
     /// Remove the offline copy of the model (Cache Storage and the readiness registry). The model
     /// already loaded keeps working until the page closes.
     DeleteModel,

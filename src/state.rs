@@ -50,6 +50,8 @@ pub struct Item {
     pub finished_ms: RwSignal<Option<f64>>,
     pub result: RwSignal<Option<Cutout>>,
     pub error: RwSignal<Option<String>>,
+    /// Downloaded or copied at least once: leaving the page loses nothing of this one.
+    pub saved: RwSignal<bool>,
 }
 
 /// Model download progress in bytes.

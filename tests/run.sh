@@ -31,5 +31,7 @@ CHROMEDRIVER=/usr/bin/chromedriver cargo test --release --target wasm32-unknown-
 step "browser tests"
 (cd tests && npm ci --no-audit --no-fund --silent)
 export BGONE_BIN="$CARGO_TARGET_DIR/release/bgone"
+# Playwright's offline emulation then also covers the service worker's own fetches.
+export PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1
 (cd tests && node --test --test-concurrency=1 web/)
 step "all tests passed"

@@ -204,6 +204,7 @@ impl AppState {
                 finished_ms: RwSignal::new(None),
                 result: RwSignal::new(None),
                 error: RwSignal::new(None),
+                saved: RwSignal::new(false),
             };
             self.items.update(|items| items.push(item.clone()));
             spawn_local(async move {
@@ -216,6 +217,13 @@ impl AppState {
                 }
             });
         }
+    }
+
+    /// Finished cutouts not downloaded or copied yet.
+    pub fn unsaved_results(&self) -> usize {
+        self.items.with_untracked(|items| {
+            items.iter().filter(|item| item.result.get_untracked().is_some() && !item.saved.get_untracked()).count()
+        })
     }
 
     /// The `status` element's state.
@@ -287,6 +295,14 @@ pub fn App() -> impl IntoView {
         if !files.is_empty() {
             event.prevent_default();
             state.add_files(files);
+        }
+    });
+
+    // Results live only in this page: leaving with some not yet downloaded asks first.
+    let _ = window_event_listener(leptos::ev::beforeunload, move |event| {
+        if state.unsaved_results() > 0 {
+            event.prevent_default();
+            event.set_return_value("Some cutouts have not been downloaded yet. Leave anyway?");
         }
     });
 

@@ -11,6 +11,9 @@ use crate::offline::{service_worker, storage};
 use crate::protocol::{ModelStoreState, ToWorker};
 use crate::state::{OfflineModel, PageStatus, ShellState, StorageState};
 
+/// How often an evicted model is retried while the browser says it is online.
+const RETRY_SECONDS: u64 = 15;
+
 impl AppState {
     /// Registers `sw.js` and starts following everything the offline panel shows.
     pub(super) fn start_offline(self) {
@@ -34,8 +37,20 @@ impl AppState {
             self.refresh_storage().await;
         });
 
-        // Back online: heal what going offline broke (a model that could not download).
+        // Back online: heal what going offline broke (a model that could not download). The
+        // `online` event is the fast path; a slow retry covers connections that come back
+        // without one (a captive portal, a server that was down).
         let _ = window_event_listener(leptos::ev::online, move |_| self.on_back_online());
+        let _ = set_interval_with_handle(
+            move || {
+                let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+                let evicted = self.model_store.with_untracked(|m| m.state) == ModelStoreState::Evicted;
+                if online && evicted {
+                    self.on_back_online();
+                }
+            },
+            std::time::Duration::from_secs(RETRY_SECONDS),
+        );
         let _ = window_event_listener(leptos::ev::offline, move |_| self.online.set(false));
 
         // The browser offers installation: keep its event for the Install button.
@@ -91,7 +106,7 @@ impl AppState {
         if matches!(self.status.get_untracked(), PageStatus::Failed(_)) {
             self.start_worker();
         } else if matches!(self.model_store.with_untracked(|m| m.state), ModelStoreState::Evicted | ModelStoreState::Missing) {
-            self.tell_worker(&ToWorker::CheckModel);
+            self.tell_worker(&ToWorker::CheckModel { online: true });
         }
         if matches!(self.shell.get_untracked(), ShellState::Failed(_)) {
             self.start_offline_shell_retry();
@@ -109,7 +124,8 @@ impl AppState {
 
     /// "Check offline readiness": the shell's cache, the model's bytes (sha256) and storage.
     pub fn check_readiness(self) {
-        self.tell_worker(&ToWorker::CheckModel);
+        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        self.tell_worker(&ToWorker::CheckModel { online });
         spawn_local(async move {
             self.refresh_shell().await;
             self.refresh_storage().await;

@@ -40,8 +40,9 @@ pub fn ItemCard(item: Item) -> impl IntoView {
             {
                 let original = item.original_url.clone();
                 let name = name.clone();
+                let saved = item.saved;
                 move || item.result.get().map(|cutout| view! {
-                    <ResultView cutout=cutout original=original.clone() name=name.clone() />
+                    <ResultView cutout=cutout original=original.clone() name=name.clone() saved=saved />
                 })
             }
             <Show when=move || matches!(stage.get(), Stage::Queued | Stage::Processing)>
@@ -54,7 +55,7 @@ pub fn ItemCard(item: Item) -> impl IntoView {
 }
 
 #[component]
-fn ResultView(cutout: Cutout, original: String, name: String) -> impl IntoView {
+fn ResultView(cutout: Cutout, original: String, name: String, saved: RwSignal<bool>) -> impl IntoView {
     let state = use_app();
     let reveal = RwSignal::new(100.0f64);
     let message = RwSignal::new(None::<String>);
@@ -78,7 +79,9 @@ fn ResultView(cutout: Cutout, original: String, name: String) -> impl IntoView {
                     let flat = canvas::flatten(&png, background.as_deref(), mime, JPEG_QUALITY).await?;
                     blobs::download_blob(&flat, &blobs::result_name(&name, "-cutout", extension))
                 };
-                message.set(result.await.err().map(|e| format!("Download failed: {e}")));
+                let result = result.await;
+                saved.update(|saved| *saved |= result.is_ok());
+                message.set(result.err().map(|e| format!("Download failed: {e}")));
             });
         }
     };
@@ -88,6 +91,7 @@ fn ResultView(cutout: Cutout, original: String, name: String) -> impl IntoView {
         move |_| match state.background.get_untracked().css() {
             None => {
                 let result = blobs::download(&png_url, &blobs::result_name(&name, "-cutout", "png"));
+                saved.update(|saved| *saved |= result.is_ok());
                 message.set(result.err().map(|e| format!("Download failed: {e}")));
             }
             Some(_) => save_flat("image/png", "png"),
@@ -99,6 +103,7 @@ fn ResultView(cutout: Cutout, original: String, name: String) -> impl IntoView {
         let name = name.clone();
         move |_| {
             let result = blobs::download(&mask_url, &blobs::result_name(&name, "-mask", "png"));
+            saved.update(|saved| *saved |= result.is_ok());
             message.set(result.err().map(|e| format!("Download failed: {e}")));
         }
     };
@@ -109,7 +114,10 @@ fn ResultView(cutout: Cutout, original: String, name: String) -> impl IntoView {
             spawn_local(async move {
                 let result = async { blobs::copy_png(&blobs::fetch_blob(&png_url).await?).await };
                 message.set(Some(match result.await {
-                    Ok(()) => "Copied to the clipboard.".to_owned(),
+                    Ok(()) => {
+                        saved.set(true);
+                        "Copied to the clipboard.".to_owned()
+                    }
                     Err(e) => format!("Copy failed: {e}"),
                 }));
             });

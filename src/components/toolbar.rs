@@ -32,6 +32,11 @@ pub fn Toolbar() -> impl IntoView {
             let result = zip_all::zip(&files)
                 .and_then(|zip| blobs::blob(&zip, "application/zip"))
                 .and_then(|blob| blobs::download_blob(&blob, "bgone-cutouts.zip"));
+            if result.is_ok() {
+                state.items.with_untracked(|items| {
+                    items.iter().filter(|item| item.result.get_untracked().is_some()).for_each(|item| item.saved.set(true));
+                });
+            }
             zip_error.set(result.err().map(|e| e.to_string()));
         });
     };

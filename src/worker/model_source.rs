@@ -119,14 +119,15 @@ pub async fn weights(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) -> R
 }
 
 /// "Check offline readiness": re-verifies the offline copy; downloads it again if it is gone
-/// and the browser is online.
-pub async fn recheck(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) {
+/// and the page says the browser is online.
+pub async fn recheck(manifest: &ModelManifest, send: &impl Fn(&FromWorker), online: bool) {
     match check_cached(manifest).await {
         Cached::Intact(_, record) => report(send, ModelStoreState::Stored, Some(record), None),
         Cached::Absent(evicted) => {
             let state = if evicted.is_some() { ModelStoreState::Evicted } else { ModelStoreState::Missing };
-            report(send, state, None, evicted.clone());
-            if is_online() {
+            let waiting = evicted.as_ref().map(|reason| format!("{reason} It downloads again on your next online visit."));
+            report(send, state, None, if online { evicted.clone() } else { waiting });
+            if online {
                 let _ = download_and_store(manifest, send, evicted).await;
             }
         }

@@ -58,7 +58,9 @@ pub fn start() {
             Ok(ToWorker::Init { engine, size }) => {
                 wasm_bindgen_futures::spawn_local(init(state.clone(), engine, size));
             }
-            Ok(ToWorker::CheckModel) => wasm_bindgen_futures::spawn_local(manage_model(state.clone(), ModelAction::Check)),
+            Ok(ToWorker::CheckModel { online }) => {
+                wasm_bindgen_futures::spawn_local(manage_model(state.clone(), ModelAction::Check { online }));
+            }
             Ok(ToWorker::DeleteModel) => wasm_bindgen_futures::spawn_local(manage_model(state.clone(), ModelAction::Delete)),
             Ok(ToWorker::DownloadModel) => {
                 wasm_bindgen_futures::spawn_local(manage_model(state.clone(), ModelAction::Download));
@@ -104,7 +106,7 @@ impl From<model_fetch::FetchError> for String {
 }
 
 enum ModelAction {
-    Check,
+    Check { online: bool },
     Delete,
     Download,
 }
@@ -124,7 +126,7 @@ async fn manage_model(state: Rc<RefCell<State>>, action: ModelAction) {
         },
     };
     match action {
-        ModelAction::Check => model_source::recheck(&manifest, &send).await,
+        ModelAction::Check { online } => model_source::recheck(&manifest, &send, online).await,
         ModelAction::Delete => model_source::delete(&manifest, &send).await,
         ModelAction::Download => {
             model_source::delete(&manifest, &|_: &FromWorker| {}).await;

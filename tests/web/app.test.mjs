@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { crc32, deflateSync } from 'node:zlib';
 import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo } from './harness.mjs';
 
 const server = await serve();
@@ -103,6 +104,69 @@ test('WebGPU engine at 256: its mask matches the CPU engine at the same size', a
     const diff = meanAbsDiff(gpuAlpha, cpuAlpha);
     console.log(`WebGPU vs CPU at 256: mean abs difference ${diff.toFixed(5)}`);
     assert.ok(diff <= 0.005, `mean abs difference ${diff} > 0.005`);
+  } finally {
+    await close();
+  }
+});
+
+/** A flat-coloured RGB PNG of `width` x `height` with a red ellipse in the middle. */
+function syntheticPng(width, height) {
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const inside = (x - width / 2) ** 2 / (width * width / 16) + (y - height / 2) ** 2 / (height * height / 9) < 1;
+      png.data[i] = inside ? 200 : 20;
+      png.data[i + 1] = inside ? 40 : 140;
+      png.data[i + 2] = inside ? 40 : 220;
+    }
+  }
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, deflateLevel: 1 });
+}
+
+/** A PNG that only declares its size (no pixels): enough for the decoder's limit check. */
+function declaredOnlyPng(width, height) {
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(0))), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('a 50-megapixel photo comes back at full resolution; a larger one gets a clear message', async () => {
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    // The network runs at 1024 whatever the photo's size; 256 keeps this test quick. What is
+    // tested here is decoding, the mask upscale and composing at 50 MP inside the worker.
+    await page.goto(`${server.url}/?engine=cpu&size=256`);
+    await ready(page);
+    const [width, height] = [8660, 5780];
+    await page.locator('[data-testid="file-input"]').setInputFiles([
+      { name: 'scan-50mp.png', mimeType: 'image/png', buffer: syntheticPng(width, height) },
+      { name: 'poster-80mp.png', mimeType: 'image/png', buffer: declaredOnlyPng(10000, 8000) },
+    ]);
+    const tooLarge = page.locator('[data-testid="item"][data-name="poster-80mp.png"][data-state="error"]');
+    await tooLarge.waitFor();
+    assert.match(await tooLarge.locator('[data-testid="error"]').textContent(), /poster-80mp\.png.*too large.*10000x8000/);
+    const png = await resultPng(page, 'scan-50mp.png');
+    assert.deepEqual([png.width, png.height], [width, height]);
+    // Inside the red ellipse is subject, the far corner is background.
+    const alpha = (x, y) => png.data[(y * width + x) * 4 + 3];
+    console.log(`50 MP: alpha centre ${alpha(width >> 1, height >> 1)}, corner ${alpha(5, 5)}`);
+    assert.ok(alpha(width >> 1, height >> 1) > alpha(5, 5), 'the subject should be more opaque than the background');
   } finally {
     await close();
   }

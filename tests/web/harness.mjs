@@ -23,9 +23,12 @@ const TYPES = {
 export async function serve(root = dist) {
   const requests = [];
   const overrides = new Map();
+  const state = { offline: false };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    requests.push({ path, at: Date.now() });
+    requests.push({ path, at: Date.now(), offline: state.offline });
+    // "The network is off": the attempt is logged, and the connection dropped unanswered.
+    if (state.offline) { req.socket.destroy(); return; }
     if (overrides.has(path)) {
       const body = overrides.get(path);
       res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-length': body.length });
@@ -45,7 +48,12 @@ export async function serve(root = dist) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${server.address().port}`;
-  return { url, requests, overrides, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    url, requests, overrides,
+    /** Switches the network off (every request fails) or back on. */
+    setOffline: (offline) => { state.offline = offline; },
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
+  };
 }
 
 const FLAGS = [

@@ -79,7 +79,11 @@ fn random_weights_remover(device: bgone_core::Device) -> Remover {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|arg| arg == name);
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root");
+    // The repository this was built in, or (a binary carried to another machine) the current one.
+    let root = std::env::var_os("BGONE_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
     let manifest = root.join("models/generated/isnet-medium.json");
     let photo = twelve_megapixel_photo(&root);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
