@@ -16,7 +16,8 @@ after(() => server.close());
 function nativeMask(photo, size) {
   const out = mkdtempSync(join(tmpdir(), 'bgone-native-'));
   const bin = process.env.BGONE_BIN ?? join(repo, 'target', 'release', 'bgone');
-  const args = [join(photos, photo), '-o', out, '--mask', '--engine', 'cpu', '-q'];
+  const model = join(repo, 'models', 'generated', 'isnet-medium.json');
+  const args = [join(photos, photo), '-o', out, '--mask', '--engine', 'cpu', '-q', '--model', model];
   if (size) args.push('--size', String(size));
   execFileSync(bin, args, { stdio: 'inherit' });
   const png = PNG.sync.read(readFileSync(join(out, photo.replace(/\.[^.]+$/, '.png'))));
