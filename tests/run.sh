@@ -14,6 +14,8 @@ step "model"
 bash models/setup.sh
 step "onnxruntime reference"
 bash tests/reference/generate.sh
+step "bad-input corpus"
+bash tests/corpus/generate.sh
 
 step "native tests"
 slow=(--include-ignored); [ $quick = 1 ] && slow=()

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 /// Extensions picked up from folders. Files named on the command line are always tried, so a
 /// misnamed file still gets a clear message instead of being skipped silently.
-const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "avif"];
+const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "svg"];
 
 /// One file to process and where its result goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,23 +57,21 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Decod
         }
         Some(_) => {}
     }
-    // Width and height are checked below from the header, so the message can give them.
+    // Width and height are checked from the header first, so the message can give them.
+    if let Ok(size) = imagesize::blob_size(bytes) {
+        let dimensions = (u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX));
+        if exceeds(dimensions, limits) {
+            return Err(too_large(dimensions, limits));
+        }
+    }
     let mut image_limits = Limits::default();
     image_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(image_limits);
 
-    let too_large = |(width, height): (u32, u32)| DecodeError::TooLarge {
-        width,
-        height,
-        limit_megapixels: limits.max_pixels / 1_000_000,
-        max_side: limits.max_side,
-    };
     let mut decoder = reader.into_decoder().map_err(|error| classify(error, None, limits))?;
     let dimensions = decoder.dimensions();
-    if u64::from(dimensions.0) * u64::from(dimensions.1) > limits.max_pixels
-        || dimensions.0.max(dimensions.1) > limits.max_side
-    {
-        return Err(too_large(dimensions));
+    if exceeds(dimensions, limits) {
+        return Err(too_large(dimensions, limits));
     }
     if dimensions.0 == 0 || dimensions.1 == 0 {
         return Err(DecodeError::Corrupt("it has no pixels".into()));
@@ -82,6 +80,14 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Decod
     let mut image = DynamicImage::from_decoder(decoder).map_err(|error| classify(error, Some(dimensions), limits))?;
     image.apply_orientation(orientation);
     Ok(image)
+}
+
+fn exceeds((width, height): (u32, u32), limits: &DecodeLimits) -> bool {
+    u64::from(width) * u64::from(height) > limits.max_pixels || width.max(height) > limits.max_side
+}
+
+fn too_large((width, height): (u32, u32), limits: &DecodeLimits) -> DecodeError {
+    DecodeError::TooLarge { width, height, limit_megapixels: limits.max_pixels / 1_000_000, max_side: limits.max_side }
 }
 
 fn classify(error: ImageError, dimensions: Option<(u32, u32)>, limits: &DecodeLimits) -> DecodeError {
