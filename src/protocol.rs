@@ -71,6 +71,8 @@ pub enum FromWorker {
     /// Where the offline copy of the model stands; `message` explains anything unusual.
     ModelStore { state: ModelStoreState, record: Option<ModelRecord>, message: Option<String> },
     Ready { engine: EngineKind, note: Option<String> },
+    /// The engine changed after a fault (the GPU was lost): the CPU takes the next images.
+    EngineChanged { engine: EngineKind, note: String },
     InitFailed { message: String },
     Started { id: u32 },
     Done {

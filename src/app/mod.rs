@@ -72,6 +72,10 @@ impl AppState {
                 self.engine_note.set(note);
                 self.status.set(PageStatus::Ready);
             }
+            FromWorker::EngineChanged { engine, note } => {
+                self.engine.set(Some(engine));
+                self.engine_note.set(Some(note));
+            }
             FromWorker::InitFailed { message } => self.status.set(PageStatus::Failed(message)),
             FromWorker::Started { id } => {
                 self.processing_started(id);
@@ -146,8 +150,10 @@ impl AppState {
         });
         if let Some(item) = current {
             item.error.set(Some(format!(
-                "{}: the engine stopped while processing this image ({reason}). The next images go on.",
-                item.name
+                "{}: the engine crashed on this image ({}). It was restarted and the other images go on; \
+                 if this photo fails again, close other tabs or try a smaller copy of it.",
+                item.name,
+                crash_cause(&reason)
             )));
             item.stage.set(Stage::Error);
         }
@@ -335,4 +341,14 @@ pub fn file_list(list: web_sys::FileList) -> Vec<web_sys::File> {
 
 pub fn use_app() -> AppState {
     expect_context::<AppState>()
+}
+
+/// What a worker's uncaught error most likely means, for a user. WebAssembly has no way to report
+/// a failed allocation except by aborting, which reaches the page as "unreachable".
+fn crash_cause(reason: &str) -> String {
+    if reason.contains("unreachable") || reason.to_lowercase().contains("memory") {
+        format!("most likely out of memory; the browser said \"{reason}\"")
+    } else {
+        format!("the browser said \"{reason}\"")
+    }
 }

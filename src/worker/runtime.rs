@@ -177,7 +177,8 @@ async fn process(engine: &mut Engine, bytes: &[u8]) -> Result<Processed, RemoveE
 }
 
 /// Runs the network; if WebGPU fails on this image (device lost, out of memory), the image is
-/// finished on the CPU and the page is told.
+/// finished on the CPU and the page is told. A lost device never comes back, so after one the CPU
+/// takes every later image too.
 async fn mask_with_fallback(
     engine: &mut Engine,
     photo: &DynamicImage,
@@ -191,9 +192,23 @@ async fn mask_with_fallback(
             }
             let Some(cpu) = engine.cpu.as_ref() else { return Err(gpu_error) };
             let mask = cpu.mask_async(photo).await?;
-            let note = format!("The GPU failed on this image ({gpu_error}); it was finished on the CPU.");
+            let note = format!("{gpu_error} It was finished on the CPU.");
+            if matches!(gpu_error, RemoveError::DeviceLost(_)) {
+                switch_to_cpu(engine);
+            }
             Ok((mask, EngineKind::Cpu, Some(note)))
         }
         Err(error) => Err(error),
     }
+}
+
+fn switch_to_cpu(engine: &mut Engine) {
+    let Some(cpu) = engine.cpu.take() else { return };
+    engine.remover = cpu;
+    engine.kind = EngineKind::Cpu;
+    engine.fallback = None;
+    send(&FromWorker::EngineChanged {
+        engine: EngineKind::Cpu,
+        note: "The GPU was lost (driver reset or browser GPU crash); the CPU takes the next images. Reload to try the GPU again.".into(),
+    });
 }

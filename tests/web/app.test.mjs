@@ -1,28 +1,14 @@
 // The web app in Debian's Chromium: drop photos, get cutouts, on the CPU engine and on WebGPU.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { crc32, deflateSync } from 'node:zlib';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, nativeMask } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
-
-/** The native CLI's mask for a photo, as 0..1 floats (the CLI shares the removal core). */
-function nativeMask(photo, size) {
-  const out = mkdtempSync(join(tmpdir(), 'bgone-native-'));
-  const bin = process.env.BGONE_BIN ?? join(repo, 'target', 'release', 'bgone');
-  const model = join(repo, 'models', 'generated', 'isnet-medium.json');
-  const args = [join(photos, photo), '-o', out, '--mask', '--engine', 'cpu', '-q', '--model', model];
-  if (size) args.push('--size', String(size));
-  execFileSync(bin, args, { stdio: 'inherit' });
-  const png = PNG.sync.read(readFileSync(join(out, photo.replace(/\.[^.]+$/, '.png'))));
-  return channel(png, 0);
-}
 
 /** Event-to-handler delay of a real click, measured in the page. */
 async function clickLatencyMs(page, locator) {

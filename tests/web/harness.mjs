@@ -1,6 +1,7 @@
 // Shared by the browser tests: a static server for the built app that logs every request, and
 // Debian's Chromium driven by playwright-core (never a downloaded browser).
 import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, extname, normalize, dirname } from 'node:path';
@@ -113,3 +114,16 @@ export function iou(a, b) {
   }
   return either === 0 ? 1 : both / either;
 }
+
+/** The native CLI's mask for a photo, as 0..1 floats (the CLI shares the removal core). */
+export function nativeMask(photo, size) {
+  const out = mkdtempSync(join(tmpdir(), 'bgone-native-'));
+  const bin = process.env.BGONE_BIN ?? join(repo, 'target', 'release', 'bgone');
+  const model = join(repo, 'models', 'generated', 'isnet-medium.json');
+  const args = [join(photos, photo), '-o', out, '--mask', '--engine', 'cpu', '-q', '--model', model];
+  if (size) args.push('--size', String(size));
+  execFileSync(bin, args, { stdio: 'inherit' });
+  const png = PNG.sync.read(readFileSync(join(out, photo.replace(/\.[^.]+$/, '.png'))));
+  return channel(png, 0);
+}
+

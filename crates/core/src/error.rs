@@ -15,6 +15,8 @@ pub enum RemoveError {
     Load(#[from] LoadError),
     #[error("The network size must be a positive multiple of 64, not {0}.")]
     InvalidSize(usize),
-    #[error("The {engine} engine failed while processing this image ({detail}).")]
+    #[error("The {engine} engine failed on this image ({detail}).")]
     Inference { engine: String, detail: String },
+    #[error("The GPU stopped working while processing this image (device lost: {0}).")]
+    DeviceLost(String),
 }

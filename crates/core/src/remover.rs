@@ -107,6 +107,44 @@ impl Remover {
     }
 
     fn inference_error(&self, detail: impl std::fmt::Display) -> RemoveError {
-        RemoveError::Inference { engine: format!("{:?}", self.device), detail: detail.to_string() }
+        let detail = detail.to_string();
+        let cause = root_cause(&detail);
+        // cubecl marks a device "poisoned" once wgpu reports it lost (driver reset, GPU process
+        // crash); every later call on it fails the same way, so callers switch engines for good.
+        if detail.contains("poisoned") {
+            return RemoveError::DeviceLost(cause);
+        }
+        RemoveError::Inference { engine: engine_label(&self.device).to_owned(), detail: cause }
+    }
+}
+
+/// "GPU" or "CPU" for messages. Burn's device enum has feature-gated variants, so its Debug name
+/// is what stays stable across our feature sets ("Device<Cube(Wgpu(…))>", "Device<Flex(…)>").
+fn engine_label(device: &Device) -> &'static str {
+    let name = format!("{device:?}");
+    if name.contains("Cube") || name.contains("Wgpu") { "GPU" } else { "CPU" }
+}
+
+/// Burn's errors chain every layer ("… Caused by: …") and end with a backtrace; a user needs the
+/// innermost cause only.
+fn root_cause(detail: &str) -> String {
+    let body = detail.split("Backtrace:").next().unwrap_or(detail);
+    body.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && *line != "Caused by:")
+        .last()
+        .unwrap_or("unknown error")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::root_cause;
+
+    #[test]
+    fn only_the_innermost_cause_is_kept() {
+        let detail = "The device is poisoned\nCaused by:\n  The device is poisoned\nCaused by:\n  Unknown: A valid external Instance reference no longer exists.\nBacktrace:\nNo backtrace available";
+        assert_eq!(root_cause(detail), "Unknown: A valid external Instance reference no longer exists.");
+        assert_eq!(root_cause("out of memory"), "out of memory");
     }
 }
