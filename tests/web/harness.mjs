@@ -2,7 +2,7 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser).
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, extname, normalize, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,3 +127,26 @@ export function nativeMask(photo, size) {
   return channel(png, 0);
 }
 
+
+/** Resident memory (MiB) of the Chromium renderer processes this test process started: the page
+ *  and its worker live there. Read from /proc, since CDP reports no process memory. */
+export function rendererRssMib() {
+  const parent = new Map();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      // The command name in /proc/PID/stat may hold spaces; the fields after its ')' do not.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* the process ended meanwhile */ }
+  }
+  const ours = (pid) => { for (let p = pid; p > 1; p = parent.get(p)) if (p === process.pid) return true; return false; };
+  let kib = 0;
+  for (const pid of parent.keys()) {
+    if (pid === process.pid || !ours(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    } catch { /* the process ended meanwhile */ }
+  }
+  return kib / 1024;
+}
