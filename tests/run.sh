@@ -22,6 +22,9 @@ slow=(--include-ignored); [ $quick = 1 ] && slow=()
 cargo test --release -p bgone-core -p bgone-cli --features bgone-core/wgpu -- "${slow[@]}"
 [ $quick = 1 ] && exit 0
 
+step "fuzzing (decode -> network -> compose -> encode, ${FUZZ_SECONDS:-120} s)"
+bash tests/fuzz/run.sh
+
 step "web app build"
 bash scripts/web-tools.sh
 cargo fetch --quiet

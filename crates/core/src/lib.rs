@@ -4,6 +4,8 @@
 
 pub mod engine;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 pub mod pipeline;
 mod remover;
