@@ -86,6 +86,8 @@ pub enum FromWorker {
         #[serde(with = "serde_bytes")]
         mask_png: Vec<u8>,
         engine: EngineKind,
+        /// The side the network ran at (1024 = full detail, 512 = Fast).
+        network_size: u32,
         /// Set when the GPU failed on this image and the CPU finished it.
         note: Option<String>,
         /// Requests the worker made while it processed this image (resource timing entries).

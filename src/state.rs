@@ -35,6 +35,7 @@ pub struct Cutout {
     pub width: u32,
     pub height: u32,
     pub engine: EngineKind,
+    pub network_size: u32,
     pub note: Option<String>,
 }
 

@@ -43,7 +43,9 @@ pub struct AppState {
     pub last_requests: RwSignal<Option<RequestCount>>,
     worker: StoredValue<Option<WorkerClient>, LocalStorage>,
     next_id: StoredValue<u32>,
-    size: Option<usize>,
+    /// The side the network runs at: `None` is the model's own (1024); the Quality setting's
+    /// "Fast" is 512; `?size=N` sets any multiple of 64.
+    pub size: RwSignal<Option<usize>>,
     registration: StoredValue<Option<ServiceWorkerRegistration>, LocalStorage>,
     install_prompt: StoredValue<Option<wasm_bindgen::JsValue>, LocalStorage>,
     page_requests: StoredValue<Option<RequestLog>, LocalStorage>,
@@ -84,7 +86,7 @@ impl AppState {
                     item.started_ms.set(Some(now_ms()));
                 }
             }
-            FromWorker::Done { id, width, height, png, mask_png, engine, note, requests } => {
+            FromWorker::Done { id, width, height, png, mask_png, engine, network_size, note, requests } => {
                 self.processing_finished(id, requests);
                 let Some(item) = self.item(id) else { return };
                 let urls = blobs::blob(&png, "image/png")
@@ -93,7 +95,7 @@ impl AppState {
                 item.finished_ms.set(Some(now_ms()));
                 match urls {
                     Ok((png_url, mask_url)) => {
-                        item.result.set(Some(Cutout { png_url, mask_url, width, height, engine, note }));
+                        item.result.set(Some(Cutout { png_url, mask_url, width, height, engine, network_size, note }));
                         item.stage.set(Stage::Done);
                     }
                     Err(error) => {
@@ -125,7 +127,7 @@ impl AppState {
         );
         match spawned {
             Ok(client) => {
-                let init = ToWorker::Init { engine: self.preference.get_untracked(), size: self.size };
+                let init = ToWorker::Init { engine: self.preference.get_untracked(), size: self.size.get_untracked() };
                 if let Err(error) = client.send(&init) {
                     self.status.set(PageStatus::Failed(error.to_string()));
                 }
@@ -275,7 +277,7 @@ pub fn App() -> impl IntoView {
         last_requests: RwSignal::new(None),
         worker: StoredValue::new_local(None),
         next_id: StoredValue::new(0),
-        size: query.size,
+        size: RwSignal::new(query.size),
         registration: StoredValue::new_local(None),
         install_prompt: StoredValue::new_local(None),
         page_requests: StoredValue::new_local(Some(RequestLog::start())),

@@ -138,7 +138,7 @@ fn ResultView(cutout: Cutout, original: String, name: String, saved: RwSignal<bo
                     on:input=move |event| reveal.set(event_target_value(&event).parse().unwrap_or(100.0)) />
             </label>
             <p class="meta">
-                {format!("{} × {} px · {}", cutout.width, cutout.height, cutout.engine.label())}
+                {format!("{} × {} px · {} · {}", cutout.width, cutout.height, cutout.engine.label(), quality_label(cutout.network_size))}
             </p>
             {cutout.note.clone().map(|note| view! { <p class="note">{note}</p> })}
             <div class="downloads" role="group" aria-label="Downloads">
@@ -150,5 +150,14 @@ fn ResultView(cutout: Cutout, original: String, name: String, saved: RwSignal<bo
             </div>
             {move || message.get().map(|text| view! { <p class="note" role="status">{text}</p> })}
         </div>
+    }
+}
+
+/// How the card names the network size an image ran at.
+fn quality_label(size: u32) -> String {
+    match size {
+        1024 => "full detail".to_owned(),
+        512 => "Fast (512)".to_owned(),
+        other => format!("network at {other}"),
     }
 }

@@ -5,6 +5,9 @@ use crate::protocol::EnginePreference;
 use crate::state::PageStatus;
 
 const MB: f64 = 1_000_000.0;
+/// The network sizes the Quality setting offers: the model's own, and "Fast" (4x fewer pixels).
+const FULL: usize = 1024;
+const FAST: usize = 512;
 
 /// What the page is doing, the model download, and which engine runs (with the setting to force
 /// one).
@@ -46,6 +49,13 @@ pub fn StatusBar() -> impl IntoView {
         state.preference.set(preference);
         state.start_worker();
     };
+    let on_quality = move |event| {
+        let size = event_target_value(&event).parse::<usize>().ok().filter(|&n| n != FULL);
+        state.size.set(size);
+        state.start_worker();
+    };
+    // `?size=N` (tests, experiments) shows as its own choice so the menu never lies.
+    let custom = move || state.size.get().filter(|&n| n != FAST);
     view! {
         <section class="status-bar" aria-label="Status">
             <p data-testid="status" data-state=move || state.overall().id() role="status" aria-live="polite">
@@ -64,6 +74,14 @@ pub fn StatusBar() -> impl IntoView {
                         <option value="auto" selected=move || state.preference.get() == EnginePreference::Auto>"Automatic"</option>
                         <option value="webgpu" selected=move || state.preference.get() == EnginePreference::Webgpu>"GPU (WebGPU)"</option>
                         <option value="cpu" selected=move || state.preference.get() == EnginePreference::Cpu>"CPU (WebAssembly)"</option>
+                    </select>
+                </label>
+                <label>
+                    <span class="visually-hidden">"Quality setting"</span>
+                    <select on:change=on_quality aria-label="Quality setting" data-testid="quality">
+                        <option value="1024" selected=move || state.size.get().is_none()>"Full detail (1024)"</option>
+                        <option value="512" selected=move || state.size.get() == Some(FAST)>"Fast (512, about 4x quicker)"</option>
+                        {move || custom().map(|n| view! { <option value=n.to_string() selected=true>{format!("Network at {n}")}</option> })}
                     </select>
                 </label>
             </div>

@@ -154,7 +154,8 @@ async fn drain(state: Rc<RefCell<State>>) {
         let requests = state.borrow().requests.count_between(started, request_log::now_ms());
         let message = match result {
             Ok((width, height, png, mask_png, kind, note)) => {
-                FromWorker::Done { id, width, height, png, mask_png, engine: kind, note, requests }
+                let network_size = engine.remover.size() as u32;
+                FromWorker::Done { id, width, height, png, mask_png, engine: kind, network_size, note, requests }
             }
             Err(error) => FromWorker::Failed { id, message: format!("{name}: {error}"), requests },
         };

@@ -73,6 +73,27 @@ test('bad files get clear errors and the valid photo still completes', async () 
   }
 });
 
+test('the Fast setting runs the network at 512, says so, and matches the CLI at 512', async () => {
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?engine=cpu`);
+    assert.equal(await ready(page), 'cpu');
+    await page.locator('[data-testid="quality"]').selectOption('512');
+    assert.equal(await ready(page), 'cpu');
+    await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'coffee.png'));
+    const alpha = channel(await resultPng(page, 'coffee.png'), 3);
+    const card = await page.locator('[data-testid="item"][data-name="coffee.png"]').textContent();
+    assert.match(card, /Fast \(512\)/);
+    const score = iou(alpha, nativeMask('coffee.png', 512));
+    const full = nativeMask('coffee.png');
+    console.log(`Fast vs CLI at 512: IoU ${score.toFixed(4)}; vs full detail: mean abs diff ${meanAbsDiff(alpha, full).toFixed(4)}, IoU ${iou(alpha, full).toFixed(4)}; card: ${card}`);
+    assert.ok(score >= 0.99, `IoU ${score} < 0.99`);
+  } finally {
+    await close();
+  }
+});
+
 test('WebGPU engine at 256: its mask matches the CPU engine at the same size', async () => {
   const { context, close } = await browser({ webgpu: true });
   try {

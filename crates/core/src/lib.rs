@@ -5,6 +5,7 @@
 pub mod engine;
 mod error;
 #[doc(hidden)]
+#[cfg(not(target_family = "wasm"))]
 pub mod fuzzing;
 pub mod model;
 pub mod pipeline;
