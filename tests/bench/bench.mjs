@@ -1,0 +1,212 @@
+// bgone against @imgly/background-removal in the same headless Chromium, on the same photos,
+// timed the same way: from handing the file to the page's file input until that item's cutout PNG
+// is on the page. Prints a Markdown table; BENCH_OUT=path also writes the figures as JSON.
+//   node bench.mjs [--runs N] [--photos a.png,b.jpg] [--engines cpu,webgpu]
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { serve, browser, resultPng, channel, iou, photos as photoDir, dist } from '../web/harness.mjs';
+import { serveIsolated } from './server.mjs';
+import { browserPids, sampleRenderers } from './memory.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: process.env.BENCH_RUNS ?? '3' },
+    photos: { type: 'string', default: 'astronaut.png,chelsea.png,coffee.png,rocket.jpg' },
+    engines: { type: 'string', default: 'cpu,webgpu' },
+  },
+});
+const RUNS = Number(args.runs);
+const PHOTOS = args.photos.split(',');
+const ENGINES = args.engines.split(',');
+// SwiftShader runs WebGPU on the CPU: our engine takes minutes per 1024 pass there, so 256.
+const WEBGPU_SIZE = 256;
+const PEER_VERSION = JSON.parse(readFileSync(join(here, 'node_modules/@imgly/background-removal/package.json'), 'utf8')).version;
+
+const ours = await serve(dist);
+const peer = await serveIsolated(join(here, 'build', 'peer'));
+const SIDES = {
+  ours: (engine) => `${ours.url}/?engine=${engine}${engine === 'webgpu' ? `&size=${WEBGPU_SIZE}` : ''}`,
+  peer: (engine) => `${peer.url}/?device=${engine === 'webgpu' ? 'gpu' : 'cpu'}`,
+};
+
+const log = (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+const seconds = (ms) => (ms == null ? '–' : `${(ms / 1000).toFixed(1)} s`);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : null; };
+const ratio = (a, b) => (a != null && b != null ? `${(a / b).toFixed(2)}×` : '–');
+
+/** A browser whose renderer memory is sampled from launch until close(). */
+async function openBrowser(engine) {
+  const before = browserPids();
+  const { context, close } = await browser({ webgpu: engine === 'webgpu' });
+  const pid = [...browserPids()].find((p) => !before.has(p));
+  const memory = sampleRenderers(pid);
+  return { context, close: async () => { const peakMib = memory.stop(); await close(); return peakMib; } };
+}
+
+let serial = 0;
+/** Hands one photo to the page (under a fresh name) and waits for its cutout: ms and the PNG. */
+async function cutout(page, photo) {
+  const name = `${++serial}-${photo}`;
+  const file = { name, mimeType: photo.endsWith('.jpg') ? 'image/jpeg' : 'image/png', buffer: readFileSync(join(photoDir, photo)) };
+  const item = page.locator(`[data-testid="item"][data-name="${name}"]`);
+  const start = performance.now();
+  await page.locator('[data-testid="file-input"]').setInputFiles(file);
+  await item.and(page.locator('[data-state="done"], [data-state="error"]')).waitFor();
+  const ms = performance.now() - start;
+  if (await item.getAttribute('data-state') === 'error') {
+    throw new Error((await item.locator('[data-testid="error"]').textContent()).split('\n')[0]);
+  }
+  return { ms, png: await resultPng(page, name) };
+}
+
+/** A first visit: the page loads, the file goes in at once, the clock runs from navigation (so it
+ *  includes fetching the model from the local server and initialising the network). */
+async function visit(context, side, engine, photo) {
+  const page = await context.newPage();
+  const start = performance.now();
+  await page.goto(SIDES[side](engine));
+  const { png } = await cutout(page, photo);
+  return { page, ms: performance.now() - start, png };
+}
+
+/** A cutout should be one: some pixels clearly kept, some clearly removed. Noted, not fatal:
+ *  a thin subject at 256 may keep little, and the timings still stand. */
+const warnings = [];
+function checkCutout(png, what) {
+  const alpha = channel(png, 3);
+  const kept = alpha.filter((a) => a > 0.9).length / alpha.length;
+  const removed = alpha.filter((a) => a < 0.1).length / alpha.length;
+  if (kept < 0.005 || removed < 0.02) warnings.push(`${what}: does not look like a cutout (${(kept * 100).toFixed(1)}% kept, ${(removed * 100).toFixed(1)}% removed)`);
+}
+
+async function engineInfo(page, side) {
+  if (side === 'ours') return { engine: (await page.locator('[data-testid="engine"]').textContent()).trim() };
+  // One dedicated worker per onnxruntime thread beyond the main thread.
+  return { ...(await page.evaluate(() => window.peerInfo())), workers: page.workers().length };
+}
+
+const results = { rows: [], session: {}, peerWebgpu: null };
+
+for (const engine of ENGINES) {
+  const sides = engine === 'webgpu' ? ['ours'] : ['ours', 'peer'];
+  const rows = Object.fromEntries(PHOTOS.map((photo) => [photo, { photo, engine, cold: {}, warm: {}, masks: {} }]));
+
+  // Cold: a fresh profile per photo and side, alternating ours and peer. The first photo's
+  // browsers stay open for the warm runs, the return visit and the memory figure.
+  const sessions = {};
+  for (const photo of PHOTOS) {
+    for (const side of sides) {
+      const b = await openBrowser(engine);
+      const { page, ms, png } = await visit(b.context, side, engine, photo);
+      checkCutout(png, `${side} ${engine} ${photo}`);
+      rows[photo].cold[side] = ms;
+      rows[photo].masks[side] = channel(png, 3);
+      log(`cold ${engine} ${side} ${photo}: ${seconds(ms)}`);
+      if (sessions[side]) { await b.close(); continue; }
+      sessions[side] = { ...b, page, info: await engineInfo(page, side) };
+    }
+  }
+
+  // Warm: the same page, N rounds over the photos, ours and peer in turn.
+  for (let run = 0; run < RUNS; run++) {
+    for (const photo of PHOTOS) {
+      for (const side of sides) {
+        const { ms } = await cutout(sessions[side].page, photo);
+        (rows[photo].warm[side] ??= []).push(ms);
+        log(`warm ${engine} ${side} ${photo} #${run + 1}: ${seconds(ms)}`);
+      }
+    }
+  }
+
+  for (const row of Object.values(rows)) {
+    if (row.masks.ours && row.masks.peer) row.maskIou = iou(row.masks.ours, row.masks.peer);
+    delete row.masks;
+    row.warmMedian = Object.fromEntries(Object.entries(row.warm).map(([side, xs]) => [side, median(xs)]));
+    results.rows.push(row);
+  }
+
+  // Return visit (CPU only): same profile, a new page; time to the first cutout, against one
+  // warm cutout of the same photo. Then the session's peak renderer memory.
+  for (const side of sides) {
+    const session = sessions[side];
+    if (engine === 'cpu') {
+      await session.page.close();
+      const again = await visit(session.context, side, engine, PHOTOS[0]);
+      results.session[side] = { returnVisit: again.ms, warm: rows[PHOTOS[0]].warmMedian[side], info: session.info };
+      log(`return visit ${side}: ${seconds(again.ms)}`);
+    }
+    if (engine === 'webgpu') results.oursWebgpuEngine = session.info.engine;
+    const peakMib = await session.close();
+    if (engine === 'cpu') results.session[side].peakMib = peakMib;
+  }
+
+  // The peer's WebGPU path, once: on SwiftShader it is expected to fail (fp16 shaders need the
+  // shader-f16 feature; onnxruntime-web's MaxPool has no ceil mode on WebGPU).
+  if (engine === 'webgpu') {
+    const b = await openBrowser(engine);
+    const page = await b.context.newPage();
+    const gpuErrors = [];
+    page.on('console', (message) => { if (message.type() === 'error' && gpuErrors.length < 1) gpuErrors.push(message.text().split('\n')[0]); });
+    try {
+      await page.goto(SIDES.peer(engine));
+      const { ms, png } = await cutout(page, PHOTOS[0]);
+      checkCutout(png, `peer webgpu ${PHOTOS[0]}`);
+      results.peerWebgpu = { works: true, ms, info: await engineInfo(page, 'peer') };
+    } catch (error) {
+      results.peerWebgpu = { works: false, error: error.message, firstConsoleError: gpuErrors[0] };
+    }
+    log(`peer webgpu: ${JSON.stringify(results.peerWebgpu)}`);
+    await b.close();
+  }
+}
+await ours.close();
+await peer.close();
+
+results.machine = {
+  cpu: /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown',
+  cores: cpus().length,
+  chromium: execFileSync(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().replace(/ built on .*/, ''),
+  peer: `@imgly/background-removal ${PEER_VERSION} (model isnet_fp16, onnxruntime-web wasm)`,
+  date: new Date().toISOString().slice(0, 10),
+  runs: RUNS,
+};
+
+const m = results.machine;
+const lines = [
+  `Machine: ${m.cpu}, ${m.cores} cores · ${m.chromium} (headless) · peer: ${m.peer} · ${m.date} · warm = median of ${RUNS}`,
+  '',
+  '| photo | engine | cold: bgone | cold: peer | cold bgone/peer | warm: bgone | warm: peer | warm bgone/peer | mask IoU |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...results.rows.map((r) => {
+    const fellBack = results.oursWebgpuEngine && results.oursWebgpuEngine !== 'webgpu' ? ` (bgone fell back to ${results.oursWebgpuEngine})` : '';
+    const label = r.engine === 'webgpu' ? `WebGPU (SwiftShader), bgone at ${WEBGPU_SIZE}${fellBack}` : 'CPU (wasm), 1024';
+    const peerCell = (x) => (r.engine === 'webgpu' ? (results.peerWebgpu?.works ? 'see below' : 'fails') : seconds(x));
+    return `| ${r.photo} | ${label} | ${seconds(r.cold.ours)} | ${peerCell(r.cold.peer)} | ${ratio(r.cold.ours, r.cold.peer)} | ${seconds(r.warmMedian.ours)} | ${peerCell(r.warmMedian.peer)} | ${ratio(r.warmMedian.ours, r.warmMedian.peer)} | ${r.maskIou?.toFixed(3) ?? '–'} |`;
+  }),
+];
+const s = results.session;
+if (s.ours) {
+  const threads = (side) => (side === 'ours'
+    ? `1 worker (engine ${s.ours.info.engine})`
+    : `${s.peer.info.numThreads} (crossOriginIsolated ${s.peer.info.crossOriginIsolated}, ${s.peer.info.workers} worker)`);
+  lines.push('', `| CPU, one profile: ${1 + PHOTOS.length * RUNS} cutouts in one visit, then a return visit | bgone | peer |`, '|---|---|---|');
+  lines.push(`| return visit (same profile, new page): first cutout of ${PHOTOS[0]} | ${seconds(s.ours.returnVisit)} | ${seconds(s.peer?.returnVisit)} |`);
+  lines.push(`| one warm cutout of ${PHOTOS[0]} | ${seconds(s.ours.warm)} | ${seconds(s.peer?.warm)} |`);
+  lines.push(`| peak renderer memory (page + workers) | ${s.ours.peakMib.toFixed(0)} MiB | ${s.peer?.peakMib.toFixed(0)} MiB |`);
+  lines.push(`| inference threads | ${threads('ours')} | ${s.peer ? threads('peer') : '–'} |`);
+}
+if (results.peerWebgpu) {
+  const p = results.peerWebgpu;
+  lines.push('', p.works
+    ? `Peer on WebGPU (SwiftShader, 1024): first visit ${seconds(p.ms)} for ${PHOTOS[0]}.`
+    : `Peer on WebGPU (device: 'gpu', SwiftShader): fails: "${p.error}"${p.firstConsoleError ? `; first console error: "${p.firstConsoleError}"` : ''}.`);
+}
+for (const warning of warnings) lines.push('', `Warning: ${warning}.`);
+results.warnings = warnings;
+console.log(lines.join('\n'));
+if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(results, null, 2));
