@@ -128,25 +128,39 @@ export function nativeMask(photo, size) {
 }
 
 
-/** Resident memory (MiB) of the Chromium renderer processes this test process started: the page
- *  and its worker live there. Read from /proc, since CDP reports no process memory. */
-export function rendererRssMib() {
-  const parent = new Map();
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+/** Every process, from /proc: pid -> { parent, cmdline }. */
+export function processTable() {
+  const table = new Map();
+  for (const name of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     try {
       // The command name in /proc/PID/stat may hold spaces; the fields after its ')' do not.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parent.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      table.set(Number(name), { parent, cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8') });
     } catch { /* the process ended meanwhile */ }
   }
-  const ours = (pid) => { for (let p = pid; p > 1; p = parent.get(p)) if (p === process.pid) return true; return false; };
-  let kib = 0;
-  for (const pid of parent.keys()) {
-    if (pid === process.pid || !ours(pid)) continue;
+  return table;
+}
+
+/** Memory of the Chromium renderer processes below `rootPid` (the page and its workers live
+ *  there), in KiB: the sum of their VmRSS, and the largest VmHWM. Read from /proc, since CDP
+ *  reports no process memory. */
+export function rendererKib(rootPid) {
+  const table = processTable();
+  const under = (pid) => { for (let p = pid; p > 1; p = table.get(p)?.parent) if (p === rootPid) return true; return false; };
+  let rss = 0, hwm = 0;
+  for (const [pid, { cmdline }] of table) {
+    if (!cmdline.includes('--type=renderer') || !under(pid)) continue;
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+      hwm = Math.max(hwm, Number(/VmHWM:\s+(\d+)/.exec(status)[1]));
     } catch { /* the process ended meanwhile */ }
   }
-  return kib / 1024;
+  return { rss, hwm };
+}
+
+/** Resident memory (MiB) of the renderers of every browser this test process started. */
+export function rendererRssMib() {
+  return rendererKib(process.pid).rss / 1024;
 }
