@@ -59,6 +59,16 @@ async function shellStatus() {
   return { build: BUILD, cache: SHELL_CACHE, files: SHELL.length, missing, complete: missing === 0 };
 }
 
+/** The page must be cross-origin isolated for the threaded CPU worker (shared memory), and
+ *  offline nothing but this worker can say so: every same-origin response gets COOP and COEP. */
+function isolated(response) {
+  if (!response || response.type === 'opaque' || response.type === 'error') return response;
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 function toNetwork(request) {
   networkRequests += 1;
   return fetch(request);
@@ -77,7 +87,7 @@ self.addEventListener('fetch', (event) => {
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
       const hit = (await cache.match(path)) ?? (path === '/index.html' ? await cache.match('/') : undefined);
-      return hit ?? toNetwork(request);
+      return isolated(hit ?? (await toNetwork(request)));
     })(),
   );
 });

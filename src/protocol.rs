@@ -70,7 +70,8 @@ pub enum FromWorker {
     ModelProgress { loaded: u64, total: u64 },
     /// Where the offline copy of the model stands; `message` explains anything unusual.
     ModelStore { state: ModelStoreState, record: Option<ModelRecord>, message: Option<String> },
-    Ready { engine: EngineKind, note: Option<String> },
+    /// `threads`: how many threads the CPU engine uses (1 on WebGPU).
+    Ready { engine: EngineKind, threads: u32, note: Option<String> },
     /// The engine changed after a fault (the GPU was lost): the CPU takes the next images.
     EngineChanged { engine: EngineKind, note: String },
     InitFailed { message: String },

@@ -26,6 +26,8 @@ pub struct AppState {
     pub progress: RwSignal<ModelProgress>,
     pub engine: RwSignal<Option<EngineKind>>,
     pub engine_note: RwSignal<Option<String>>,
+    /// Threads the CPU engine runs on (1 in the main worker, one per core in the threaded one).
+    pub threads: RwSignal<u32>,
     pub preference: RwSignal<EnginePreference>,
     pub items: RwSignal<Vec<Item>>,
     pub background: RwSignal<BackgroundChoice>,
@@ -69,8 +71,9 @@ impl AppState {
             FromWorker::ModelStore { state, record, message } => {
                 self.on_model_store(OfflineModel { state, record, message });
             }
-            FromWorker::Ready { engine, note } => {
+            FromWorker::Ready { engine, threads, note } => {
                 self.engine.set(Some(engine));
+                self.threads.set(threads);
                 self.engine_note.set(note);
                 self.status.set(PageStatus::Ready);
             }
@@ -121,20 +124,16 @@ impl AppState {
         self.worker.set_value(None);
         self.status.set(PageStatus::LoadingModel);
         self.engine.set(None);
-        let spawned = WorkerClient::spawn(
+        let client = WorkerClient::spawn(
+            self.preference.get_untracked(),
             move |message| self.on_worker_message(message),
             move |reason| self.on_worker_crash(reason),
         );
-        match spawned {
-            Ok(client) => {
-                let init = ToWorker::Init { engine: self.preference.get_untracked(), size: self.size.get_untracked() };
-                if let Err(error) = client.send(&init) {
-                    self.status.set(PageStatus::Failed(error.to_string()));
-                }
-                self.worker.set_value(Some(client));
-            }
-            Err(error) => self.status.set(PageStatus::Failed(format!("The worker could not start ({error})."))),
+        let init = ToWorker::Init { engine: self.preference.get_untracked(), size: self.size.get_untracked() };
+        if let Err(error) = client.send(&init) {
+            self.status.set(PageStatus::Failed(error.to_string()));
         }
+        self.worker.set_value(Some(client));
         let unfinished: Vec<Item> = self.items.with_untracked(|items| {
             items.iter().filter(|item| matches!(item.stage.get_untracked(), Stage::Queued | Stage::Processing)).cloned().collect()
         });
@@ -264,6 +263,7 @@ pub fn App() -> impl IntoView {
         progress: RwSignal::new(ModelProgress::default()),
         engine: RwSignal::new(None),
         engine_note: RwSignal::new(None),
+        threads: RwSignal::new(1),
         preference: RwSignal::new(query.engine.unwrap_or_default()),
         items: RwSignal::new(Vec::new()),
         background: RwSignal::new(BackgroundChoice::Transparent),

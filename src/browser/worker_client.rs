@@ -1,51 +1,107 @@
-//! The page's side of the worker: spawn it, talk to it in `protocol` messages.
+//! The page's side of the worker: pick which build to start, spawn it, talk to it in `protocol`
+//! messages.
+//!
+//! Two builds of the worker exist (see `src/worker/engine.rs`): the main one (WebGPU, and the CPU
+//! on one thread) and the threaded CPU one (flex on one thread per core). The threaded one needs
+//! shared memory, so the page must be cross-origin isolated (COOP/COEP headers, sent by the server
+//! and by the service worker). It is started when the CPU will run anyway: the CPU engine was asked
+//! for, or the browser has no WebGPU adapter.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::BrowserError;
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{EnginePreference, FromWorker, ToWorker};
 
 /// Trunk names worker files after the binary (no hash), so the page can find it at run time.
-const WORKER_URL: &str = "./bgone-worker_loader.js";
+const MAIN_WORKER_URL: &str = "./bgone-worker_loader.js";
+/// Written by scripts/build-cpu-worker.sh (a Trunk hook); an ES module worker.
+const THREADED_WORKER_URL: &str = "./bgone-cpu-worker_loader.js";
+
+thread_local! {
+    /// Set once the threaded worker failed to start in this page (file missing, no shared memory):
+    /// every later start uses the main worker.
+    static THREADS_BROKEN: Cell<bool> = const { Cell::new(false) };
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Build {
+    Main,
+    ThreadedCpu,
+}
+
+type Pending = Rc<RefCell<Option<Vec<JsValue>>>>;
 
 pub struct WorkerClient {
-    worker: Worker,
+    worker: Rc<RefCell<Option<Worker>>>,
     /// Messages waiting for the worker to listen; `None` once it does.
-    pending: Rc<RefCell<Option<Vec<JsValue>>>>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    pending: Pending,
+}
+
+fn cross_origin_isolated() -> bool {
+    Reflect::get(&js_sys::global(), &"crossOriginIsolated".into()).is_ok_and(|value| value.is_truthy())
+}
+
+/// Whether the browser can give WebGPU an adapter (the main worker then tries the GPU).
+async fn has_gpu_adapter() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let Ok(gpu) = Reflect::get(&window.navigator(), &"gpu".into()) else { return false };
+    if gpu.is_undefined() || gpu.is_null() {
+        return false;
+    }
+    let Ok(request) = Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from)) else {
+        return false;
+    };
+    let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<js_sys::Promise>().map_err(JsValue::from)) else {
+        return false;
+    };
+    JsFuture::from(promise).await.is_ok_and(|adapter| !adapter.is_null() && !adapter.is_undefined())
+}
+
+async fn choose(preference: EnginePreference) -> Build {
+    if THREADS_BROKEN.with(Cell::get) || !cross_origin_isolated() {
+        return Build::Main;
+    }
+    match preference {
+        EnginePreference::Cpu => Build::ThreadedCpu,
+        EnginePreference::Webgpu => Build::Main,
+        EnginePreference::Auto if has_gpu_adapter().await => Build::Main,
+        EnginePreference::Auto => Build::ThreadedCpu,
+    }
+}
+
+fn create(build: Build) -> Result<Worker, JsValue> {
+    match build {
+        Build::Main => Worker::new(MAIN_WORKER_URL),
+        Build::ThreadedCpu => {
+            let options = WorkerOptions::new();
+            options.set_type(WorkerType::Module);
+            Worker::new_with_options(THREADED_WORKER_URL, &options)
+        }
+    }
 }
 
 impl WorkerClient {
-    /// `on_message` gets every message; `on_crash` is called if the worker dies.
+    /// `on_message` gets every message; `on_crash` is called if the worker dies. Messages sent
+    /// before the worker listens wait in order, so the choice of build may take a moment.
     pub fn spawn(
+        preference: EnginePreference,
         on_message: impl Fn(FromWorker) + 'static,
         on_crash: impl Fn(String) + 'static,
-    ) -> Result<Self, BrowserError> {
-        let worker = Worker::new(WORKER_URL)?;
-        let pending: Rc<RefCell<Option<Vec<JsValue>>>> = Rc::new(RefCell::new(Some(Vec::new())));
-        let (flush_worker, flush_pending) = (worker.clone(), pending.clone());
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
-                Ok(FromWorker::Listening) => {
-                    for message in flush_pending.borrow_mut().take().unwrap_or_default() {
-                        let _ = flush_worker.post_message(&message);
-                    }
-                }
-                Ok(message) => on_message(message),
-                Err(error) => web_sys::console::error_1(&format!("bgone: bad worker message: {error}").into()),
-            }
+    ) -> Self {
+        let client = Self { worker: Rc::new(RefCell::new(None)), pending: Rc::new(RefCell::new(Some(Vec::new()))) };
+        let (slot, pending) = (client.worker.clone(), client.pending.clone());
+        let handlers = Rc::new(Handlers { on_message: Box::new(on_message), on_crash: Box::new(on_crash) });
+        wasm_bindgen_futures::spawn_local(async move {
+            let build = choose(preference).await;
+            start(build, slot, pending, handlers);
         });
-        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-            on_crash(event.message());
-        });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(Self { worker, pending, _on_message: on_message, _on_error: on_error })
+        client
     }
 
     pub fn send(&self, message: &ToWorker) -> Result<(), BrowserError> {
@@ -54,13 +110,72 @@ impl WorkerClient {
             pending.push(value);
             return Ok(());
         }
-        self.worker.post_message(&value)?;
+        match self.worker.borrow().as_ref() {
+            Some(worker) => worker.post_message(&value)?,
+            None => return Err(BrowserError("the worker is not running".into())),
+        }
         Ok(())
     }
 }
 
+struct Handlers {
+    on_message: Box<dyn Fn(FromWorker)>,
+    on_crash: Box<dyn Fn(String)>,
+}
+
+/// Starts `build` in `slot`. If the threaded worker dies before it listens, it could not load
+/// here: the main worker takes its place with the same waiting messages.
+fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, handlers: Rc<Handlers>) {
+    let worker = match create(build) {
+        Ok(worker) => worker,
+        Err(_) if build == Build::ThreadedCpu => {
+            THREADS_BROKEN.with(|broken| broken.set(true));
+            return start(Build::Main, slot, pending, handlers);
+        }
+        Err(error) => {
+            (handlers.on_crash)(format!("the worker could not start: {}", BrowserError::from(error)));
+            return;
+        }
+    };
+    let (flush_worker, flush_pending, message_handlers) = (worker.clone(), pending.clone(), handlers.clone());
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
+            Ok(FromWorker::Listening) => {
+                for message in flush_pending.borrow_mut().take().unwrap_or_default() {
+                    let _ = flush_worker.post_message(&message);
+                }
+            }
+            Ok(message) => (message_handlers.on_message)(message),
+            Err(error) => web_sys::console::error_1(&format!("bgone: bad worker message: {error}").into()),
+        }
+    });
+    let (retry_slot, retry_pending) = (slot.clone(), pending.clone());
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+        web_sys::console::error_1(&format!("bgone: the worker stopped: {} ({}:{})", event.message(), event.filename(), event.lineno()).into());
+        let listening = retry_pending.borrow().is_none();
+        if build == Build::ThreadedCpu && !listening {
+            web_sys::console::warn_1(&format!("bgone: the threaded CPU worker did not start ({}); using one thread", event.message()).into());
+            THREADS_BROKEN.with(|broken| broken.set(true));
+            if let Some(dead) = retry_slot.borrow_mut().take() {
+                dead.terminate();
+            }
+            start(Build::Main, retry_slot.clone(), retry_pending.clone(), handlers.clone());
+            return;
+        }
+        (handlers.on_crash)(event.message());
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The worker lives as long as the page keeps this client; its handlers as long as it.
+    on_message.forget();
+    on_error.forget();
+    *slot.borrow_mut() = Some(worker);
+}
+
 impl Drop for WorkerClient {
     fn drop(&mut self) {
-        self.worker.terminate();
+        if let Some(worker) = self.worker.borrow_mut().take() {
+            worker.terminate();
+        }
     }
 }

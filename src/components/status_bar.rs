@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::app::use_app;
-use crate::protocol::EnginePreference;
+use crate::protocol::{EngineKind, EnginePreference};
 use crate::state::PageStatus;
 
 const MB: f64 = 1_000_000.0;
@@ -68,6 +68,11 @@ pub fn StatusBar() -> impl IntoView {
                 <span>"Engine: "</span>
                 <strong>{move || state.engine.get().map_or("starting…", |e| e.label())}</strong>
                 <code class="engine-id" data-testid="engine">{move || state.engine.get().map_or("", |e| e.id())}</code>
+                {move || (state.engine.get() == Some(EngineKind::Cpu)).then(|| {
+                    let threads = state.threads.get();
+                    let label = if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") };
+                    view! { <span class="threads" data-testid="threads" data-threads=threads>{label}</span> }
+                })}
                 <label>
                     <span class="visually-hidden">"Engine setting"</span>
                     <select on:change=on_engine aria-label="Engine setting">

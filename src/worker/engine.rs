@@ -1,24 +1,37 @@
 //! Picking the engine in the browser: WebGPU when an adapter exists and a tiny test pass
 //! succeeds, else the CPU (flex in WebAssembly).
+//!
+//! Two builds of this worker exist. The main one (feature `webgpu`) has both engines and runs the
+//! CPU one on a single thread. The threaded CPU worker (feature `threads`, no WebGPU, because wgpu
+//! cannot be built with WebAssembly threads) runs flex on a rayon pool, one thread per core; the
+//! page starts it when there is no GPU and the page is cross-origin isolated.
 
 use bgone_core::model::ModelManifest;
 use bgone_core::{Device, RemoveError, Remover};
 use bgone_web::protocol::{EngineKind, EnginePreference};
+#[cfg(feature = "webgpu")]
 use js_sys::Reflect;
+#[cfg(feature = "webgpu")]
 use wasm_bindgen::JsValue;
+#[cfg(feature = "threads")]
+use wasm_bindgen::JsCast;
 
 pub struct Opened {
     pub remover: Remover,
     pub kind: EngineKind,
+    /// Threads the network runs on.
+    pub threads: u32,
     /// Why the page got less than it asked for, if it did.
     pub note: Option<String>,
 }
 
+#[cfg(feature = "webgpu")]
 fn has_webgpu() -> bool {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
     Reflect::get(&navigator, &"gpu".into()).is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
+#[cfg(feature = "webgpu")]
 async fn open_webgpu(manifest: &ModelManifest, weights: Vec<u8>, size: Option<usize>) -> Result<Remover, String> {
     if !has_webgpu() {
         return Err("this browser has no WebGPU".into());
@@ -30,6 +43,30 @@ async fn open_webgpu(manifest: &ModelManifest, weights: Vec<u8>, size: Option<us
     let remover = Remover::load(manifest, weights, device, size).map_err(|error| error.to_string())?;
     remover.self_test().await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
     Ok(remover)
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn open_webgpu(_: &ModelManifest, _: Vec<u8>, _: Option<usize>) -> Result<Remover, String> {
+    Err("this copy of the engine is the CPU-only one".into())
+}
+
+/// Starts the pool of Web Workers that flex's rayon runs on (once per worker): one thread per core
+/// the browser reports. Without it rayon would try to spawn threads and fail.
+#[cfg(feature = "threads")]
+pub async fn start_threads() -> Result<usize, String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let started = STARTED.load(Ordering::Relaxed);
+    if started > 0 {
+        return Ok(started);
+    }
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let threads = (scope.navigator().hardware_concurrency() as usize).clamp(1, 8);
+    wasm_bindgen_futures::JsFuture::from(wasm_bindgen_rayon::init_thread_pool(threads))
+        .await
+        .map_err(|error| format!("the CPU threads could not start ({error:?})"))?;
+    STARTED.store(threads, Ordering::Relaxed);
+    Ok(threads)
 }
 
 pub fn open_cpu(manifest: &ModelManifest, weights: Vec<u8>, size: Option<usize>) -> Result<Remover, RemoveError> {
@@ -45,10 +82,20 @@ pub async fn open(
     let mut note = None;
     if preference != EnginePreference::Cpu {
         match open_webgpu(manifest, weights.to_vec(), size).await {
-            Ok(remover) => return Ok(Opened { remover, kind: EngineKind::Webgpu, note: None }),
+            Ok(remover) => return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None }),
             Err(reason) => note = Some(format!("Using the CPU: {reason}.")),
         }
     }
+    #[cfg(not(feature = "threads"))]
+    let threads = 1;
+    #[cfg(feature = "threads")]
+    let threads = match start_threads().await {
+        Ok(threads) => threads as u32,
+        Err(reason) => {
+            note = Some(format!("Using one CPU thread: {reason}."));
+            1
+        }
+    };
     let remover = open_cpu(manifest, weights.to_vec(), size)?;
-    Ok(Opened { remover, kind: EngineKind::Cpu, note })
+    Ok(Opened { remover, kind: EngineKind::Cpu, threads, note })
 }

@@ -90,7 +90,7 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
     };
     match loaded.await {
         Ok((opened, fallback)) => {
-            send(&FromWorker::Ready { engine: opened.kind, note: opened.note });
+            send(&FromWorker::Ready { engine: opened.kind, threads: opened.threads, note: opened.note });
             state.borrow_mut().engine =
                 Some(Engine { remover: opened.remover, kind: opened.kind, fallback, cpu: None });
             drain(state).await;

@@ -28,6 +28,12 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
     const page = await context.newPage();
     await page.goto(`${server.url}/?engine=cpu`);
     assert.equal(await ready(page), 'cpu');
+    // Cross-origin isolated: the threaded CPU worker, one thread per core.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Number(await page.locator('[data-testid="threads"]').getAttribute('data-threads'));
+    console.log(`CPU engine on ${threads} threads (${cores} cores)`);
+    assert.equal(threads, Math.min(cores, 8));
+    assert.ok(page.workers().some((w) => w.url().includes('bgone-cpu-worker_loader')), 'the threaded worker is not running');
     await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
 
     await page.locator('[data-testid="item"][data-state="processing"]').waitFor();
@@ -44,6 +50,27 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
     await page.locator('[data-testid="status"][data-state="done"]').waitFor();
   } finally {
     await close();
+  }
+});
+
+test('without cross-origin isolation the CPU engine runs on one thread and gives the same cutout', async () => {
+  const plain = await serve(undefined, { isolated: false });
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${plain.url}/?engine=cpu&size=256`);
+    assert.equal(await ready(page), 'cpu');
+    assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+    assert.equal(await page.locator('[data-testid="threads"]').getAttribute('data-threads'), '1');
+    assert.ok(!page.workers().some((w) => w.url().includes('bgone-cpu-worker')), 'the threaded worker started without isolation');
+    await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'coffee.png'));
+    const png = await resultPng(page, 'coffee.png');
+    const score = iou(channel(png, 3), nativeMask('coffee.png', 256));
+    console.log(`one-thread CPU engine vs native CLI at 256: IoU ${score.toFixed(4)}`);
+    assert.ok(score >= 0.99, `IoU ${score} < 0.99`);
+  } finally {
+    await close();
+    await plain.close();
   }
 });
 

@@ -56,7 +56,7 @@ test('the worker crashing mid-image: the page says so and the next image complet
     assert.equal(await ready(page), 'cpu');
     // Exhaust the worker's WebAssembly memory (grow it to the 4 GiB limit), so the engine's next
     // allocation fails and WebAssembly aborts: the real out-of-memory crash, mid-image.
-    const worker = page.workers().find((w) => w.url().includes('bgone-worker'));
+    const worker = page.workers().find((w) => /bgone-(cpu-)?worker_loader/.test(w.url()));
     const grown = await worker.evaluate(async () => {
       const memory = (await wasm_bindgen()).memory;
       let pages = 0;

@@ -20,12 +20,18 @@ const TYPES = {
 };
 
 /** Serves `dist` on 127.0.0.1 at a free port; `requests` lists every path asked for, in order.
- *  `overrides` (path -> bytes) serves other bytes for a path, e.g. a new version of sw.js. */
-export async function serve(root = dist) {
+ *  `overrides` (path -> bytes) serves other bytes for a path, e.g. a new version of sw.js.
+ *  `isolated: false` leaves out the cross-origin isolation headers (a host that cannot send them). */
+export async function serve(root = dist, { isolated = true } = {}) {
   const requests = [];
   const overrides = new Map();
   const state = { offline: false };
   const server = createServer((req, res) => {
+    // Cross-origin isolation, as Trunk.toml's [serve] sends it: the threaded CPU worker needs it.
+    if (isolated) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push({ path, at: Date.now(), offline: state.offline });
     // "The network is off": the attempt is logged, and the connection dropped unanswered.

@@ -20,7 +20,7 @@ test('30 photos in one visit: memory stays flat after warm-up', async () => {
     const page = await context.newPage();
     await page.goto(`${server.url}/?engine=cpu&size=256`);
     assert.equal(await ready(page), 'cpu');
-    const worker = page.workers().find((w) => w.url().includes('bgone-worker'));
+    const worker = page.workers().find((w) => /bgone-(cpu-)?worker_loader/.test(w.url()));
     const heapMib = () => worker.evaluate(async () => (await wasm_bindgen()).memory.buffer.byteLength / 2 ** 20);
 
     const figures = [];

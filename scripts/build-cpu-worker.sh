@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the threaded CPU worker (Trunk post_build hook, before stamp-offline.mjs): the worker's
+# CPU engine on a rayon pool of Web Workers sharing one WebAssembly memory. Trunk cannot make it
+# itself: it needs its own RUSTFLAGS (+atomics), a std rebuilt with them (-Z build-std, from the
+# stable toolchain's rust-src; RUSTC_BOOTSTRAP lets stable take the flag) and wasm-bindgen's ES-module
+# output (`--target web`) for wasm-bindgen-rayon's thread start-up. Without the WebGPU engine:
+# wgpu cannot be built with atomics.
+#
+# Writes bgone-cpu-worker.js, bgone-cpu-worker_bg.wasm, the thread helper snippet and
+# bgone-cpu-worker_loader.js into $TRUNK_STAGING_DIR (or the folder given as $1).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+out=${1:-${TRUNK_STAGING_DIR:?run this as a Trunk hook or give the output folder}}
+
+rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
+export CARGO_TARGET_DIR="$BGONE_CACHE/target-threads"
+export RUSTC_BOOTSTRAP=1
+# 4 GiB: the linker's default maximum for a shared memory is 1 GiB, less than a 1024 pass of a
+# large photo can need.
+export RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 -C link-arg=--max-memory=4294967296"
+# The link arguments go to the final link only (cargo rustc): a shared, imported memory and the
+# thread-local-storage exports that wasm-bindgen's thread support needs. rustc 1.95 no longer adds
+# them by itself for +atomics.
+cargo rustc --release --target wasm32-unknown-unknown -Z build-std=panic_abort,std \
+  --bin bgone-worker --no-default-features --features threads ${BGONE_CARGO_QUIET:+--quiet} -- \
+  -C link-arg=--shared-memory -C link-arg=--import-memory \
+  -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+  -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
+wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name bgone-cpu-worker \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/bgone-worker.wasm"
+# A module worker: the page starts it with `new Worker(url, { type: "module" })`. Like the main
+# worker's `wasm_bindgen` global, `self.wasm_bindgen()` gives its exports (tests read the memory).
+cat > "$out/bgone-cpu-worker_loader.js" <<'JS'
+import init from "./bgone-cpu-worker.js";
+const exports = await init();
+self.wasm_bindgen = async () => exports;
+JS
+echo "bgone: threaded CPU worker built"
