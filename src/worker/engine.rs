@@ -6,7 +6,7 @@
 //! cannot be built with WebAssembly threads) runs flex on a rayon pool, one thread per core; the
 //! page starts it when there is no GPU and the page is cross-origin isolated.
 
-use bgone_core::model::ModelManifest;
+use bgone_core::model::{ModelManifest, VerifiedWeights};
 use bgone_core::{Device, RemoveError, Remover};
 use bgone_web::protocol::{EngineKind, EnginePreference};
 #[cfg(feature = "webgpu")]
@@ -23,6 +23,8 @@ pub struct Opened {
     pub threads: u32,
     /// Why the page got less than it asked for, if it did.
     pub note: Option<String>,
+    /// On WebGPU, the weights, kept so an image the GPU fails on can be finished on the CPU.
+    pub weights: Option<VerifiedWeights>,
 }
 
 #[cfg(feature = "webgpu")]
@@ -32,7 +34,7 @@ fn has_webgpu() -> bool {
 }
 
 #[cfg(feature = "webgpu")]
-async fn open_webgpu(manifest: &ModelManifest, weights: Vec<u8>, size: Option<usize>) -> Result<Remover, String> {
+async fn open_webgpu(manifest: &ModelManifest, weights: VerifiedWeights, size: Option<usize>) -> Result<Remover, String> {
     if !has_webgpu() {
         return Err("this browser has no WebGPU".into());
     }
@@ -40,13 +42,13 @@ async fn open_webgpu(manifest: &ModelManifest, weights: Vec<u8>, size: Option<us
         .init_async()
         .await
         .map_err(|error| format!("no WebGPU adapter: {error}"))?;
-    let remover = Remover::load(manifest, weights, device, size).map_err(|error| error.to_string())?;
+    let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
     remover.self_test().await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
     Ok(remover)
 }
 
 #[cfg(not(feature = "webgpu"))]
-async fn open_webgpu(_: &ModelManifest, _: Vec<u8>, _: Option<usize>) -> Result<Remover, String> {
+async fn open_webgpu(_: &ModelManifest, _: VerifiedWeights, _: Option<usize>) -> Result<Remover, String> {
     Err("this copy of the engine is the CPU-only one".into())
 }
 
@@ -69,20 +71,22 @@ pub async fn start_threads() -> Result<usize, String> {
     Ok(threads)
 }
 
-pub fn open_cpu(manifest: &ModelManifest, weights: Vec<u8>, size: Option<usize>) -> Result<Remover, RemoveError> {
-    Remover::load(manifest, weights, Device::flex(), size)
+pub fn open_cpu(manifest: &ModelManifest, weights: VerifiedWeights, size: Option<usize>) -> Result<Remover, RemoveError> {
+    Remover::load_verified(manifest, weights, Device::flex(), size)
 }
 
 pub async fn open(
     preference: EnginePreference,
     manifest: &ModelManifest,
-    weights: &[u8],
+    weights: VerifiedWeights,
     size: Option<usize>,
 ) -> Result<Opened, RemoveError> {
     let mut note = None;
     if preference != EnginePreference::Cpu {
-        match open_webgpu(manifest, weights.to_vec(), size).await {
-            Ok(remover) => return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None }),
+        match open_webgpu(manifest, weights.clone(), size).await {
+            Ok(remover) => {
+                return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None, weights: Some(weights) });
+            }
             Err(reason) => note = Some(format!("Using the CPU: {reason}.")),
         }
     }
@@ -96,6 +100,8 @@ pub async fn open(
             1
         }
     };
-    let remover = open_cpu(manifest, weights.to_vec(), size)?;
-    Ok(Opened { remover, kind: EngineKind::Cpu, threads, note })
+    // The weights move into the engine: no second 88 MB copy in the worker's memory, whose
+    // high-water mark never goes down again.
+    let remover = open_cpu(manifest, weights, size)?;
+    Ok(Opened { remover, kind: EngineKind::Cpu, threads, note, weights: None })
 }

@@ -1,6 +1,6 @@
 //! Fetching the manifest and the weights from the app's own origin, with progress.
 
-use bgone_core::model::ModelManifest;
+use bgone_core::model::{ModelManifest, VerifiedWeights};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -35,7 +35,7 @@ pub async fn manifest() -> Result<ModelManifest, FetchError> {
 }
 
 /// The weights, streamed so the page can show MB and percent, then checked against the manifest.
-pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64)) -> Result<Vec<u8>, FetchError> {
+pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64)) -> Result<VerifiedWeights, FetchError> {
     let url = format!("models/{}", manifest.file);
     let body = response(&url).await?.body().ok_or_else(|| FetchError::Network("empty response".into()))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
@@ -57,6 +57,5 @@ pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64
         }
     }
     progress(bytes.len() as u64, manifest.bytes);
-    manifest.verify(&bytes)?;
-    Ok(bytes)
+    Ok(manifest.verified(bytes)?)
 }

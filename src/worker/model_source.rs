@@ -2,7 +2,7 @@
 //! intact, else the network (then kept for offline use). Every step is reported to the page as
 //! a `ModelStore` message, which drives its "Ready to work offline" indicator.
 
-use bgone_core::model::ModelManifest;
+use bgone_core::model::{ModelManifest, VerifiedWeights};
 use bgone_web::offline::{OfflineError, model_cache, now_epoch_ms, registry};
 use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
 
@@ -23,7 +23,7 @@ fn is_online() -> bool {
 
 /// What the cache holds for this model.
 pub enum Cached {
-    Intact(Vec<u8>, ModelRecord),
+    Intact(VerifiedWeights, ModelRecord),
     /// Not there; `Some(reason)` when the registry says it should be (evicted or damaged).
     Absent(Option<String>),
 }
@@ -44,8 +44,8 @@ fn record_for(manifest: &ModelManifest, cached_at: f64) -> ModelRecord {
 pub async fn check_cached(manifest: &ModelManifest) -> Cached {
     let registered = registry::get(&manifest.id).await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
     match model_cache::read(manifest).await {
-        Ok(Some(bytes)) => match manifest.verify(&bytes) {
-            Ok(()) => {
+        Ok(Some(bytes)) => match manifest.verified(bytes) {
+            Ok(bytes) => {
                 let record = record_for(manifest, registered.map_or_else(now_epoch_ms, |r| r.cached_at));
                 let _ = registry::put(&record).await;
                 Cached::Intact(bytes, record)
@@ -78,7 +78,7 @@ pub async fn download_and_store(
     manifest: &ModelManifest,
     send: &impl Fn(&FromWorker),
     evicted: Option<String>,
-) -> Result<Vec<u8>, FetchError> {
+) -> Result<VerifiedWeights, FetchError> {
     report(send, ModelStoreState::Downloading, None, evicted.clone());
     let weights = match model_fetch::weights(manifest, |loaded, total| send(&FromWorker::ModelProgress { loaded, total })).await {
         Ok(weights) => weights,
@@ -94,7 +94,7 @@ pub async fn download_and_store(
             return Err(error);
         }
     };
-    match store(manifest, &weights).await {
+    match store(manifest, weights.as_bytes()).await {
         Ok(record) => report(send, ModelStoreState::Stored, Some(record), None),
         Err(error) => report(send, ModelStoreState::Missing, None, Some(error.to_string())),
     }
@@ -102,7 +102,7 @@ pub async fn download_and_store(
 }
 
 /// The weights for the engine: from the offline copy, or downloaded (and kept).
-pub async fn weights(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) -> Result<Vec<u8>, FetchError> {
+pub async fn weights(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) -> Result<VerifiedWeights, FetchError> {
     match check_cached(manifest).await {
         Cached::Intact(bytes, record) => {
             send(&FromWorker::ModelProgress { loaded: manifest.bytes, total: manifest.bytes });

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use bgone_core::model::ModelManifest;
+use bgone_core::model::{ModelManifest, VerifiedWeights};
 use bgone_core::pipeline::{Background, DecodeLimits, Mask, OutputFormat, decode, render};
 use bgone_core::{RemoveError, Remover};
 use bgone_web::offline::request_log::{self, RequestLog};
@@ -28,7 +28,7 @@ struct Engine {
     remover: Remover,
     kind: EngineKind,
     /// Kept while on WebGPU, so an image the GPU fails on can be finished on the CPU.
-    fallback: Option<(ModelManifest, Vec<u8>, Option<usize>)>,
+    fallback: Option<(ModelManifest, VerifiedWeights, Option<usize>)>,
     cpu: Option<Remover>,
 }
 
@@ -79,20 +79,28 @@ pub fn start() {
 
 async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::EnginePreference, size: Option<usize>) {
     let loaded = async {
+        let started = request_log::now_ms();
         let manifest = model_fetch::manifest().await?;
         state.borrow_mut().manifest = Some(manifest.clone());
         let weights = model_source::weights(&manifest, &send).await?;
-        let opened = engine::open(preference, &manifest, &weights, size)
+        let fetched = request_log::now_ms();
+        let opened = engine::open(preference, &manifest, weights, size)
             .await
             .map_err(|error| error.to_string())?;
-        let fallback = (opened.kind == EngineKind::Webgpu).then(|| (manifest, weights, size));
-        Ok::<_, String>((opened, fallback))
+        // Start-up time, for whoever looks into a slow start (the console of the page).
+        web_sys::console::info_1(&format!(
+            "bgone worker: model ready in {:.0} ms (weights {:.0} ms, engine {:.0} ms)",
+            request_log::now_ms() - started,
+            fetched - started,
+            request_log::now_ms() - fetched
+        ).into());
+        let fallback = opened.weights.map(|weights| (manifest, weights, size));
+        Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback))
     };
     match loaded.await {
-        Ok((opened, fallback)) => {
-            send(&FromWorker::Ready { engine: opened.kind, threads: opened.threads, note: opened.note });
-            state.borrow_mut().engine =
-                Some(Engine { remover: opened.remover, kind: opened.kind, fallback, cpu: None });
+        Ok((remover, kind, threads, note, fallback)) => {
+            send(&FromWorker::Ready { engine: kind, threads, note });
+            state.borrow_mut().engine = Some(Engine { remover, kind, fallback, cpu: None });
             drain(state).await;
         }
         Err(message) => send(&FromWorker::InitFailed { message }),

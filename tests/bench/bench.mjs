@@ -85,7 +85,11 @@ function checkCutout(png, what) {
 }
 
 async function engineInfo(page, side) {
-  if (side === 'ours') return { engine: (await page.locator('[data-testid="engine"]').textContent()).trim() };
+  if (side === 'ours') {
+    const engine = (await page.locator('[data-testid="engine"]').textContent()).trim();
+    const threads = engine === 'cpu' ? Number(await page.locator('[data-testid="threads"]').getAttribute('data-threads')) : 1;
+    return { engine, threads, crossOriginIsolated: await page.evaluate(() => crossOriginIsolated), workers: page.workers().length };
+  }
   // One dedicated worker per onnxruntime thread beyond the main thread.
   return { ...(await page.evaluate(() => window.peerInfo())), workers: page.workers().length };
 }
@@ -192,7 +196,7 @@ const lines = [
 const s = results.session;
 if (s.ours) {
   const threads = (side) => (side === 'ours'
-    ? `1 worker (engine ${s.ours.info.engine})`
+    ? `${s.ours.info.threads} (engine ${s.ours.info.engine}, crossOriginIsolated ${s.ours.info.crossOriginIsolated}, ${s.ours.info.workers} workers)`
     : `${s.peer.info.numThreads} (crossOriginIsolated ${s.peer.info.crossOriginIsolated}, ${s.peer.info.workers} worker)`);
   lines.push('', `| CPU, one profile: ${1 + PHOTOS.length * RUNS} cutouts in one visit, then a return visit | bgone | peer |`, '|---|---|---|');
   lines.push(`| return visit (same profile, new page): first cutout of ${PHOTOS[0]} | ${seconds(s.ours.returnVisit)} | ${seconds(s.peer?.returnVisit)} |`);

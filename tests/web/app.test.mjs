@@ -53,7 +53,7 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
   }
 });
 
-test('without cross-origin isolation the CPU engine runs on one thread and gives the same cutout', async () => {
+test('without cross-origin isolation the CPU engine runs on one thread; the service worker isolates the next visit', async () => {
   const plain = await serve(undefined, { isolated: false });
   const { context, close } = await browser();
   try {
@@ -68,6 +68,15 @@ test('without cross-origin isolation the CPU engine runs on one thread and gives
     const score = iou(channel(png, 3), nativeMask('coffee.png', 256));
     console.log(`one-thread CPU engine vs native CLI at 256: IoU ${score.toFixed(4)}`);
     assert.ok(score >= 0.99, `IoU ${score} < 0.99`);
+
+    // The next visit is served by the service worker, which adds the headers: threads from then on.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    assert.equal(await ready(page), 'cpu');
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const threads = await page.locator('[data-testid="threads"]').getAttribute('data-threads');
+    console.log(`second visit through the service worker: cross-origin isolated, ${threads} threads`);
+    assert.equal(Number(threads), Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 8));
   } finally {
     await close();
     await plain.close();

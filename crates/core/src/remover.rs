@@ -2,7 +2,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use image::DynamicImage;
 
 use crate::RemoveError;
-use crate::model::{Isnet, ModelManifest, Normalization, load_isnet};
+use crate::model::{Isnet, ModelManifest, Normalization, VerifiedWeights, load_isnet};
 use crate::pipeline::{Mask, network_input};
 
 /// A loaded network on one device, ready to compute masks. It stays resident between images.
@@ -23,8 +23,19 @@ impl Remover {
         device: Device,
         size: Option<usize>,
     ) -> Result<Self, RemoveError> {
-        manifest.verify(&weights)?;
-        let model = load_isnet(weights, &device)?;
+        Self::load_verified(manifest, manifest.verified(weights)?, device, size)
+    }
+
+    /// As `load`, for weights already checked against this manifest.
+    pub fn load_verified(
+        manifest: &ModelManifest,
+        weights: VerifiedWeights,
+        device: Device,
+        size: Option<usize>,
+    ) -> Result<Self, RemoveError> {
+        // Checked against another manifest: check again against this one.
+        let weights = if weights.matches(manifest) { weights } else { manifest.verified(weights.into_bytes())? };
+        let model = load_isnet(weights.into_bytes(), &device)?;
         Self::from_model(model, device, manifest.normalization.clone(), size.unwrap_or(manifest.input_size))
     }
 

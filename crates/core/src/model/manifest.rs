@@ -37,6 +37,13 @@ impl ModelManifest {
         Ok(serde_json::from_str(text)?)
     }
 
+    /// Checks `weights` and hands them back as proof of the check, so that loading them does not
+    /// hash 88 MB a second time (the browser's start-up reads them from its cache and checks them).
+    pub fn verified(&self, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
+        self.verify(&weights)?;
+        Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
+    }
+
     /// Checks the downloaded or cached weights against the manifest before they are used.
     pub fn verify(&self, weights: &[u8]) -> Result<(), ManifestError> {
         let actual = hex(&Sha256::digest(weights));
@@ -49,6 +56,34 @@ impl ModelManifest {
             expected_bytes: self.bytes,
             actual_bytes: weights.len() as u64,
         })
+    }
+}
+
+/// Weights whose length and sha256 matched a manifest (made only by `ModelManifest::verified`).
+#[derive(Clone)]
+pub struct VerifiedWeights {
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+impl VerifiedWeights {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether these were checked against `manifest` (the same sha256).
+    pub fn matches(&self, manifest: &ModelManifest) -> bool {
+        self.sha256 == manifest.sha256
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl std::fmt::Debug for VerifiedWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VerifiedWeights({} bytes, sha256 {})", self.bytes.len(), self.sha256)
     }
 }
 

@@ -12,4 +12,4 @@ mod rsu;
 
 pub use isnet::{Isnet, IsnetConfig};
 pub use loader::{LoadError, load_isnet};
-pub use manifest::{ManifestError, ModelManifest, Normalization};
+pub use manifest::{ManifestError, ModelManifest, Normalization, VerifiedWeights};
