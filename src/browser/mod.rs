@@ -2,6 +2,7 @@
 //! `JsValue`s.
 
 pub mod blobs;
+pub mod body_stream;
 pub mod canvas;
 pub mod query;
 pub mod worker_client;

@@ -3,12 +3,13 @@
 //! downloads the weights again, and a new model version never mixes with an old one.
 
 use bgone_core::model::ModelManifest;
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, CacheStorage, Response};
 
 use super::{OfflineError, global_property};
+use crate::browser::body_stream;
 
 pub const CACHE_PREFIX: &str = "bgone-model-";
 
@@ -46,8 +47,8 @@ pub async fn read(manifest: &ModelManifest) -> Result<Option<Vec<u8>>, OfflineEr
         return Ok(None);
     }
     let response: Response = hit.unchecked_into();
-    let buffer: ArrayBuffer = JsFuture::from(response.array_buffer()?).await?.unchecked_into();
-    Ok(Some(Uint8Array::new(&buffer).to_vec()))
+    let Some(body) = response.body() else { return Ok(None) };
+    Ok(Some(body_stream::read_all(body, manifest.bytes as usize, |_| {}).await?))
 }
 
 /// Stores the (already verified) weights. A full quota comes back as

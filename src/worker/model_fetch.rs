@@ -1,10 +1,10 @@
 //! Fetching the manifest and the weights from the app's own origin, with progress.
 
 use bgone_core::model::{ModelManifest, VerifiedWeights};
-use js_sys::{Reflect, Uint8Array};
+use bgone_web::browser::body_stream;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ReadableStreamDefaultReader, Response, WorkerGlobalScope};
+use web_sys::{Response, WorkerGlobalScope};
 
 pub const MANIFEST_URL: &str = "models/isnet-medium.json";
 
@@ -38,24 +38,16 @@ pub async fn manifest() -> Result<ModelManifest, FetchError> {
 pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64)) -> Result<VerifiedWeights, FetchError> {
     let url = format!("models/{}", manifest.file);
     let body = response(&url).await?.body().ok_or_else(|| FetchError::Network("empty response".into()))?;
-    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(manifest.bytes as usize);
-    let mut reported = 0u64;
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
-        if Reflect::get(&chunk, &"done".into()).map_err(js_error)?.as_bool().unwrap_or(true) {
-            break;
+    // Every 1 MB is enough for a smooth bar without flooding the page with messages.
+    let mut reported = 0usize;
+    let bytes = body_stream::read_all(body, manifest.bytes as usize, |read| {
+        if read - reported >= 1 << 20 {
+            reported = read;
+            progress(read as u64, manifest.bytes);
         }
-        let value: Uint8Array = Reflect::get(&chunk, &"value".into()).map_err(js_error)?.unchecked_into();
-        let start = bytes.len();
-        bytes.resize(start + value.length() as usize, 0);
-        value.copy_to(&mut bytes[start..]);
-        // Every 1 MB is enough for a smooth bar without flooding the page with messages.
-        if bytes.len() as u64 - reported >= 1 << 20 {
-            reported = bytes.len() as u64;
-            progress(reported, manifest.bytes);
-        }
-    }
+    })
+    .await
+    .map_err(js_error)?;
     progress(bytes.len() as u64, manifest.bytes);
     Ok(manifest.verified(bytes)?)
 }

@@ -1,0 +1,27 @@
+//! Reading a response body into WebAssembly memory chunk by chunk. `Response.arrayBuffer()`
+//! would first hold the whole 88 MB model in JavaScript memory beside the copy in WebAssembly;
+//! streaming keeps only one chunk there at a time (the page's peak memory is a benchmark target).
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ReadableStream, ReadableStreamDefaultReader};
+
+/// Reads `body` to its end. `expected` sizes the buffer up front; `on_chunk` gets the bytes read
+/// so far after every chunk.
+pub async fn read_all(body: ReadableStream, expected: usize, mut on_chunk: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(expected);
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true) {
+            break;
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
+        let start = bytes.len();
+        bytes.resize(start + value.length() as usize, 0);
+        value.copy_to(&mut bytes[start..]);
+        on_chunk(bytes.len());
+    }
+    Ok(bytes)
+}
