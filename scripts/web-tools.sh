@@ -8,6 +8,8 @@ tools="$BGONE_CACHE/tools"
 export PATH="$tools/bin:$PATH"
 
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# The std sources, for the threaded CPU worker's -Z build-std (scripts/build-cpu-worker.sh).
+rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src || echo "rust-src unavailable: the app is built without the threaded CPU worker"
 if ! trunk --version 2>/dev/null | grep -q "0.22.1"; then
   echo "Installing trunk 0.22.1 (a few minutes, once) ..."
   # --debug: a build tool needs no optimisation, and the release build takes 15+ minutes here.

@@ -10,6 +10,14 @@ step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
 step "system packages"
 BGONE_NEED_BROWSER=$((1 - quick)) bash scripts/system-deps.sh
+if [ $quick = 0 ]; then
+  step "web build tools (in the background)"
+  # trunk, wasm-bindgen-cli and rust-src need no model: on a new machine they compile (minutes)
+  # while the model and the references are set up, which is mostly downloading.
+  mkdir -p "$BGONE_CACHE"
+  bash scripts/web-tools.sh > "$BGONE_CACHE/web-tools.log" 2>&1 &
+  tools=$!
+fi
 step "model"
 bash models/setup.sh
 step "onnxruntime reference"
@@ -26,7 +34,7 @@ step "fuzzing (decode -> network -> compose -> encode, ${FUZZ_SECONDS:-120} s)"
 bash tests/fuzz/run.sh
 
 step "web app build"
-bash scripts/web-tools.sh
+wait $tools || { cat "$BGONE_CACHE/web-tools.log"; echo "installing the web build tools failed" >&2; exit 1; }
 cargo fetch --quiet
 trunk build --release
 

@@ -2,6 +2,8 @@
 //! `idb` crate). Cache Storage holds the bytes; this says what should be there, so the app can
 //! tell "never downloaded" from "the browser evicted it".
 
+use std::future::IntoFuture;
+
 use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, TransactionMode};
 use wasm_bindgen::JsValue;
 
@@ -30,11 +32,27 @@ fn to_js(record: &ModelRecord) -> Result<JsValue, OfflineError> {
     serde_wasm_bindgen::to_value(record).map_err(|error| OfflineError::Storage(error.to_string()))
 }
 
+/// Commits a write transaction whose requests were issued, and waits for it to end. The requests
+/// are not awaited one by one: in the threaded CPU worker a future resumes in a later task, by
+/// which time IndexedDB has already committed an idle transaction, and an explicit commit then
+/// fails ("The transaction has finished"). A request that fails aborts the transaction, which is
+/// an error here.
+async fn finish(transaction: idb::Transaction) -> Result<(), OfflineError> {
+    let ended = transaction.commit()?.await?;
+    if ended.is_aborted() {
+        return Err(OfflineError::Storage("the browser aborted the write".into()));
+    }
+    Ok(())
+}
+
 pub async fn get(id: &str) -> Result<Option<ModelRecord>, OfflineError> {
     let database = open().await?;
     let transaction = database.transaction(&[MODELS], TransactionMode::ReadOnly)?;
-    let value = transaction.object_store(MODELS)?.get(JsValue::from_str(id))?.await?;
-    transaction.await?;
+    let request = transaction.object_store(MODELS)?.get(JsValue::from_str(id))?;
+    // Listen for the transaction's end before awaiting anything (see `finish`).
+    let finished = transaction.into_future();
+    let value = request.await?;
+    finished.await?;
     database.close();
     value
         .map(|value| serde_wasm_bindgen::from_value(value).map_err(|error| OfflineError::Storage(error.to_string())))
@@ -44,8 +62,8 @@ pub async fn get(id: &str) -> Result<Option<ModelRecord>, OfflineError> {
 pub async fn put(record: &ModelRecord) -> Result<(), OfflineError> {
     let database = open().await?;
     let transaction = database.transaction(&[MODELS], TransactionMode::ReadWrite)?;
-    transaction.object_store(MODELS)?.put(&to_js(record)?, None)?.await?;
-    transaction.commit()?.await?;
+    let _request = transaction.object_store(MODELS)?.put(&to_js(record)?, None)?;
+    finish(transaction).await?;
     database.close();
     Ok(())
 }
@@ -53,8 +71,8 @@ pub async fn put(record: &ModelRecord) -> Result<(), OfflineError> {
 pub async fn delete(id: &str) -> Result<(), OfflineError> {
     let database = open().await?;
     let transaction = database.transaction(&[MODELS], TransactionMode::ReadWrite)?;
-    transaction.object_store(MODELS)?.delete(JsValue::from_str(id))?.await?;
-    transaction.commit()?.await?;
+    let _request = transaction.object_store(MODELS)?.delete(JsValue::from_str(id))?;
+    finish(transaction).await?;
     database.close();
     Ok(())
 }
