@@ -13,7 +13,7 @@ use std::rc::Rc;
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::BrowserError;
 use crate::protocol::{EnginePreference, FromWorker, ToWorker};
@@ -123,15 +123,12 @@ struct Handlers {
     on_crash: Box<dyn Fn(String)>,
 }
 
-/// Starts `build` in `slot`. If the threaded worker dies before it listens, it could not load
-/// here: the main worker takes its place with the same waiting messages.
+/// Starts `build` in `slot`. If the threaded worker dies before it listens, the main worker takes
+/// its place (`fall_back_to_main`).
 fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, handlers: Rc<Handlers>) {
     let worker = match create(build) {
         Ok(worker) => worker,
-        Err(_) if build == Build::ThreadedCpu => {
-            THREADS_BROKEN.with(|broken| broken.set(true));
-            return start(Build::Main, slot, pending, handlers);
-        }
+        Err(error) if build == Build::ThreadedCpu => return fall_back_to_main(&error.into(), slot, pending, handlers),
         Err(error) => {
             (handlers.on_crash)(format!("the worker could not start: {}", BrowserError::from(error)));
             return;
@@ -150,19 +147,21 @@ fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, hand
         }
     });
     let (retry_slot, retry_pending) = (slot.clone(), pending.clone());
-    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
-        web_sys::console::error_1(&format!("bgone: the worker stopped: {} ({}:{})", event.message(), event.filename(), event.lineno()).into());
+    // A script that fails to load (404, refused) fires a plain `Event`, not an `ErrorEvent`.
+    let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let message = event.dyn_ref::<ErrorEvent>().map_or_else(
+            || "the worker's script could not be loaded".to_string(),
+            ErrorEvent::message,
+        );
         let listening = retry_pending.borrow().is_none();
         if build == Build::ThreadedCpu && !listening {
-            web_sys::console::warn_1(&format!("bgone: the threaded CPU worker did not start ({}); using one thread", event.message()).into());
-            THREADS_BROKEN.with(|broken| broken.set(true));
             if let Some(dead) = retry_slot.borrow_mut().take() {
                 dead.terminate();
             }
-            start(Build::Main, retry_slot.clone(), retry_pending.clone(), handlers.clone());
-            return;
+            return fall_back_to_main(&BrowserError(message), retry_slot.clone(), retry_pending.clone(), handlers.clone());
         }
-        (handlers.on_crash)(event.message());
+        web_sys::console::error_1(&format!("bgone: the worker stopped: {message}").into());
+        (handlers.on_crash)(message);
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -170,6 +169,14 @@ fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, hand
     on_message.forget();
     on_error.forget();
     *slot.borrow_mut() = Some(worker);
+}
+
+/// The threaded worker could not be created or died before it listened: it cannot run in this
+/// page, so this and every later start use the main worker, with the same waiting messages.
+fn fall_back_to_main(reason: &BrowserError, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, handlers: Rc<Handlers>) {
+    web_sys::console::warn_1(&format!("bgone: the threaded CPU worker did not start ({reason}); using one thread").into());
+    THREADS_BROKEN.with(|broken| broken.set(true));
+    start(Build::Main, slot, pending, handlers);
 }
 
 impl Drop for WorkerClient {

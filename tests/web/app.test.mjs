@@ -1,11 +1,12 @@
 // The web app in Debian's Chromium: drop photos, get cutouts, on the CPU engine and on WebGPU.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { crc32, deflateSync } from 'node:zlib';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, nativeMask } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
@@ -80,6 +81,27 @@ test('without cross-origin isolation the CPU engine runs on one thread; the serv
   } finally {
     await close();
     await plain.close();
+  }
+});
+
+test('if the threaded worker cannot load, the one-thread worker takes over', async () => {
+  // The app as built, minus the threaded worker's loader (a host that lost the file).
+  const root = mkdtempSync(join(tmpdir(), 'bgone-nothreads-'));
+  for (const name of readdirSync(dist)) if (name !== 'bgone-cpu-worker_loader.js') symlinkSync(join(dist, name), join(root, name));
+  const partial = await serve(root);
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${partial.url}/?engine=cpu&size=256`);
+    assert.equal(await ready(page), 'cpu');
+    assert.equal(await page.locator('[data-testid="threads"]').getAttribute('data-threads'), '1');
+    await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'coffee.png'));
+    const png = await resultPng(page, 'coffee.png');
+    assert.deepEqual([png.width, png.height], [600, 400]);
+  } finally {
+    await close();
+    await partial.close();
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
