@@ -95,7 +95,7 @@ impl Isnet {
         let hx2d = decode(&self.stage2d, hx3d, hx2);
         let hx1d = decode(&self.stage1d, hx2d, hx1);
 
-        let d1 = self.side1.forward(hx1d);
+        let d1 = super::conv::conv2d(&self.side1, hx1d, false);
         sigmoid(super::resample::upsample_to(d1, [height, width]))
     }
 }

@@ -3,6 +3,7 @@
 //! Module and field names follow the source graph (`stage1.rebnconvin.conv_s1`), so a weight
 //! name in the converted file is the path of the field it fills.
 
+mod conv;
 mod isnet;
 mod loader;
 mod manifest;
@@ -10,6 +11,7 @@ mod rebnconv;
 mod resample;
 mod rsu;
 
+pub use conv::SameConv;
 pub use isnet::{Isnet, IsnetConfig};
 pub use loader::{LoadError, load_isnet};
 pub use manifest::{ManifestError, ModelManifest, Normalization, VerifiedWeights};

@@ -1,7 +1,7 @@
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::{Device, Tensor, activation::relu};
+use burn::tensor::{Device, Tensor};
 
 /// DIS's REBNCONV: 3x3 convolution, batch norm, ReLU. The exported graph folds the batch norm
 /// into the convolution, so only `conv_s1` (with its bias) remains.
@@ -20,6 +20,6 @@ impl RebnConv {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.conv_s1.forward(x))
+        super::conv::conv2d(&self.conv_s1, x, true)
     }
 }

@@ -1,0 +1,47 @@
+//! Times the CPU engine's convolution kernel on ISNet's layer shapes and prints GFLOP/s:
+//! `cargo run --release -p bgone-core --features native-fast --example conv_layers`.
+use std::time::Instant;
+
+use bgone_core::model::SameConv;
+
+fn main() {
+    let shapes = [
+        (128, 64, 512, 1),
+        (64, 64, 512, 1),
+        (32, 64, 512, 1),
+        (64, 32, 512, 1),
+        (64, 16, 512, 1),
+        (64, 1, 512, 1),
+        (256, 64, 256, 1),
+        (512, 128, 128, 1),
+        (1024, 256, 64, 1),
+        (512, 256, 16, 2),
+        (512, 256, 16, 8),
+    ];
+    for (ci, co, size, dilation) in shapes {
+        let conv = SameConv {
+            in_channels: ci,
+            out_channels: co,
+            height: size,
+            width: size,
+            kernel: 3,
+            dilation,
+        };
+        let input = vec![0.5f32; ci * size * size];
+        let weight = vec![0.01f32; co * ci * 9];
+        let bias = vec![0.1f32; co];
+        let flops = 2.0 * 9.0 * (ci * co * size * size) as f64;
+        let reps = ((4e9 / flops).ceil() as usize).max(2);
+        conv.run(&input, &weight, Some(&bias), true);
+        let start = Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(conv.run(&input, &weight, Some(&bias), true));
+        }
+        let secs = start.elapsed().as_secs_f64() / reps as f64;
+        println!(
+            "{ci:>5}->{co:<4} {size:>4}x{size:<4} d{dilation}: {:>7.2} ms {:>6.1} GFLOP/s",
+            secs * 1e3,
+            flops / secs / 1e9
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! The network's convolutions: Burn's `Conv2d` on every engine, with a faster path on the CPU.
+//!
+//! On the flex backend, a stride-1 "same" convolution (every layer of ISNet but the first) runs
+//! through [`shifted_gemm`], which reads flex's buffers in place through Burn's backend-extension
+//! API (`try_into_primitive::<Flex>`) and hands its output back without a copy. Every other
+//! engine, and every other shape, goes through `Conv2d::forward`. Both compute the same function;
+//! the parity tests hold the CPU engine to onnxruntime.
+
+mod shifted_gemm;
+
+use burn::backend::Flex;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::{DType, Tensor, TensorData, activation::relu};
+
+pub use shifted_gemm::SameConv;
+
+/// `conv(x)`, followed by a ReLU when `with_relu`.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>, with_relu: bool) -> Tensor<4> {
+    if let Some(out) = on_flex(conv, &x, with_relu) {
+        return out;
+    }
+    let out = conv.forward(x);
+    if with_relu { relu(out) } else { out }
+}
+
+/// The shape of `conv` applied to `x` when it is one [`SameConv`] computes.
+fn same_conv(conv: &Conv2d, x: &Tensor<4>) -> Option<SameConv> {
+    let [_, in_channels, height, width] = x.dims();
+    let [out_channels, weight_in, kernel, kernel_w] = conv.weight.dims();
+    let [dilation, dilation_w] = conv.dilation;
+    let pad = dilation * kernel.saturating_sub(1) / 2;
+    let shape = SameConv {
+        in_channels,
+        out_channels,
+        height,
+        width,
+        kernel,
+        dilation,
+    };
+    (conv.stride == [1, 1]
+        && conv.groups == 1
+        && weight_in == in_channels
+        && kernel == kernel_w
+        && dilation == dilation_w
+        && conv.padding == PaddingConfig2d::Explicit(pad, pad, pad, pad)
+        && x.dtype() == DType::F32
+        && shape.is_supported())
+    .then_some(shape)
+}
+
+fn on_flex(conv: &Conv2d, x: &Tensor<4>, with_relu: bool) -> Option<Tensor<4>> {
+    let shape = same_conv(conv, x)?;
+    let device = x.device();
+    let input = x.clone().try_into_primitive::<Flex>().ok()?.to_contiguous();
+    let weight = conv
+        .weight
+        .val()
+        .try_into_primitive::<Flex>()
+        .ok()?
+        .to_contiguous();
+    let bias = match &conv.bias {
+        Some(bias) => Some(
+            bias.val()
+                .try_into_primitive::<Flex>()
+                .ok()?
+                .to_contiguous(),
+        ),
+        None => None,
+    };
+    if weight.dtype() != DType::F32 || bias.as_ref().is_some_and(|b| b.dtype() != DType::F32) {
+        return None;
+    }
+    let [batch, _, height, width] = x.dims();
+    let per_image = shape.in_channels * height * width;
+    let input = &input.storage::<f32>()[..batch * per_image];
+    let weight = &weight.storage::<f32>()
+        [..shape.out_channels * shape.in_channels * shape.kernel * shape.kernel];
+    let bias = bias
+        .as_ref()
+        .map(|b| &b.storage::<f32>()[..shape.out_channels]);
+    let mut out = Vec::with_capacity(batch * shape.out_channels * height * width);
+    for image in input.chunks_exact(per_image) {
+        out.extend(shape.run(image, weight, bias, with_relu));
+    }
+    let data = TensorData::new(out, [batch, shape.out_channels, height, width]);
+    Some(Tensor::from_data(data, &device))
+}

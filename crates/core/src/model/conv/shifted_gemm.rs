@@ -1,0 +1,316 @@
+//! A stride-1 "same" convolution as one matrix product per kernel tap, on plain `f32` slices.
+//!
+//! Why by hand: flex's general convolution copies the input to NHWC, builds an im2col buffer 9x
+//! the input for every 3x3 layer, multiplies, transposes the result back to NCHW and then adds
+//! the bias in another pass. On ISNet, where every layer is a 3x3 convolution at stride 1,
+//! that bookkeeping costs about as much as the arithmetic. Here the input is copied once into a
+//! zero-padded buffer; with the output computed on the padded width, the input seen by tap
+//! `(ky, kx)` is that buffer read from one offset on, so each tap is a matrix product on the
+//! buffer in place (`gemm`, the crate flex itself multiplies with) accumulated into the output.
+//! The padded columns are dropped as the bias and the ReLU are applied, in the same pass.
+
+/// Shape of one convolution: input `[in_channels, height, width]`, weight
+/// `[out_channels, in_channels, kernel, kernel]`, "same" padding `dilation * (kernel - 1) / 2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SameConv {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub kernel: usize,
+    pub dilation: usize,
+}
+
+/// Output columns per task: enough work per `gemm` call to amortise its packing, small enough
+/// that one task's output block stays in L2 across the taps and that the threads share the work.
+const COLUMNS_PER_TASK: usize = 1024;
+/// Output channels per task: splits the deep layers (few columns, many channels) across threads.
+const CHANNELS_PER_TASK: usize = 64;
+
+impl SameConv {
+    fn pad(&self) -> usize {
+        self.dilation * (self.kernel - 1) / 2
+    }
+
+    fn padded_width(&self) -> usize {
+        self.width + 2 * self.pad()
+    }
+
+    fn padded_plane(&self) -> usize {
+        (self.height + 2 * self.pad()) * self.padded_width()
+    }
+
+    /// Columns of the output on the padded width, up to the last real pixel: `(h - 1) * wp + w`.
+    /// Ending there keeps every tap's reads inside its channel's padded plane.
+    fn columns(&self) -> usize {
+        (self.height - 1) * self.padded_width() + self.width
+    }
+
+    /// True when the shape is one this kernel computes (odd kernel, non-empty tensors).
+    pub fn is_supported(&self) -> bool {
+        self.kernel % 2 == 1
+            && self.dilation >= 1
+            && self.in_channels > 0
+            && self.out_channels > 0
+            && self.height > 0
+            && self.width > 0
+    }
+
+    /// `out = relu?(conv(input, weight) + bias)`, all row-major NCHW for one image.
+    ///
+    /// `input.len() == in_channels * height * width`, `weight.len() == out_channels *
+    /// in_channels * kernel * kernel`, `bias.len() == out_channels`; the caller checks them.
+    pub fn run(&self, input: &[f32], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+        debug_assert!(self.is_supported());
+        debug_assert_eq!(input.len(), self.in_channels * self.height * self.width);
+        debug_assert_eq!(
+            weight.len(),
+            self.out_channels * self.in_channels * self.kernel * self.kernel
+        );
+        let padded = self.pad_input(input);
+        let mut output = vec![0.0f32; self.out_channels * self.height * self.width];
+        let tasks = self.tasks();
+        let out_ptr = SharedOut(output.as_mut_ptr());
+        let run_task = |&(channels, columns): &(Range, Range)| {
+            // SAFETY: tasks cover disjoint (channel, column) blocks, so each output element is
+            // written by exactly one task.
+            unsafe { self.run_task(&padded, weight, bias, relu, channels, columns, out_ptr) }
+        };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            tasks.par_iter().for_each(run_task);
+        }
+        #[cfg(not(feature = "rayon"))]
+        tasks.iter().for_each(run_task);
+        output
+    }
+
+    fn pad_input(&self, input: &[f32]) -> Vec<f32> {
+        let (pad, wp, plane) = (self.pad(), self.padded_width(), self.padded_plane());
+        let mut padded = vec![0.0f32; self.in_channels * plane];
+        let pad_channel = |(channel, dst): (usize, &mut [f32])| {
+            let src = &input[channel * self.height * self.width..][..self.height * self.width];
+            for (y, row) in src.chunks_exact(self.width).enumerate() {
+                let start = (y + pad) * wp + pad;
+                dst[start..start + self.width].copy_from_slice(row);
+            }
+        };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            padded
+                .par_chunks_mut(plane)
+                .enumerate()
+                .for_each(pad_channel);
+        }
+        #[cfg(not(feature = "rayon"))]
+        padded.chunks_mut(plane).enumerate().for_each(pad_channel);
+        padded
+    }
+
+    fn tasks(&self) -> Vec<(Range, Range)> {
+        let columns = self.columns();
+        let split = |len: usize, step: usize| {
+            (0..len.div_ceil(step)).map(move |i| (i * step, ((i + 1) * step).min(len)))
+        };
+        split(self.out_channels, CHANNELS_PER_TASK)
+            .flat_map(|channels| split(columns, COLUMNS_PER_TASK).map(move |cols| (channels, cols)))
+            .collect()
+    }
+
+    /// One block of output channels by one block of padded-width columns: accumulate every tap
+    /// into a scratch block, then write its real pixels with bias and ReLU.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run_task(
+        &self,
+        padded: &[f32],
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        relu: bool,
+        (c0, c1): Range,
+        (n0, n1): Range,
+        out: SharedOut,
+    ) {
+        let (m, n, k) = (c1 - c0, n1 - n0, self.in_channels);
+        let taps = self.kernel * self.kernel;
+        let wp = self.padded_width();
+        let mut block = vec![0.0f32; m * n];
+        for tap in 0..taps {
+            let (ky, kx) = (tap / self.kernel, tap % self.kernel);
+            let offset = ky * self.dilation * wp + kx * self.dilation + n0;
+            // lhs[co, ci] = weight[co, ci, ky, kx]; rhs[ci, j] = padded[ci, offset + j].
+            // The reads stay in bounds: see `columns`.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    block.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    tap > 0,
+                    weight.as_ptr().add(c0 * k * taps + tap),
+                    taps as isize,
+                    (k * taps) as isize,
+                    padded.as_ptr().add(offset),
+                    1,
+                    self.padded_plane() as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        }
+        let spatial = self.height * self.width;
+        for (row, channel) in block.chunks_exact(n).zip(c0..c1) {
+            let b = bias.map_or(0.0, |b| b[channel]);
+            // The image rows this block touches; the padded columns between them are dropped.
+            for y in n0 / wp..=(n1 - 1) / wp {
+                let (first, last) = ((y * wp).max(n0), (y * wp + self.width).min(n1));
+                if first >= last {
+                    continue;
+                }
+                let dst = channel * spatial + y * self.width + (first - y * wp);
+                for (i, &v) in row[first - n0..last - n0].iter().enumerate() {
+                    let v = v + b;
+                    // SAFETY: (channel, y, x) is inside the output, in this task's block.
+                    unsafe { *out.0.add(dst + i) = if relu { v.max(0.0) } else { v } };
+                }
+            }
+        }
+    }
+}
+
+type Range = (usize, usize);
+
+#[derive(Clone, Copy)]
+struct SharedOut(*mut f32);
+// SAFETY: tasks write disjoint elements (see `run`).
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, slowly: out[co, y, x] = b[co] + sum over ci, ky, kx of
+    /// w[co, ci, ky, kx] * in[ci, y + d*ky - p, x + d*kx - p] (zero outside).
+    fn direct(
+        shape: &SameConv,
+        input: &[f32],
+        weight: &[f32],
+        bias: &[f32],
+        relu: bool,
+    ) -> Vec<f32> {
+        let SameConv {
+            in_channels,
+            out_channels,
+            height,
+            width,
+            kernel,
+            dilation,
+        } = *shape;
+        let pad = shape.pad() as isize;
+        let mut out = vec![0.0; out_channels * height * width];
+        for co in 0..out_channels {
+            for y in 0..height {
+                for x in 0..width {
+                    let mut acc = bias[co];
+                    for ci in 0..in_channels {
+                        for ky in 0..kernel {
+                            for kx in 0..kernel {
+                                let iy = y as isize + (dilation * ky) as isize - pad;
+                                let ix = x as isize + (dilation * kx) as isize - pad;
+                                if iy < 0 || ix < 0 || iy >= height as isize || ix >= width as isize
+                                {
+                                    continue;
+                                }
+                                let v = input[(ci * height + iy as usize) * width + ix as usize];
+                                acc += weight
+                                    [((co * in_channels + ci) * kernel + ky) * kernel + kx]
+                                    * v;
+                            }
+                        }
+                    }
+                    out[(co * height + y) * width + x] = if relu { acc.max(0.0) } else { acc };
+                }
+            }
+        }
+        out
+    }
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        // A small LCG: deterministic, signed values of both signs, no dependency.
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    fn check(shape: SameConv, relu: bool) {
+        let input = values(shape.in_channels * shape.height * shape.width, 1);
+        let weight = values(
+            shape.out_channels * shape.in_channels * shape.kernel * shape.kernel,
+            2,
+        );
+        let bias = values(shape.out_channels, 3);
+        let fast = shape.run(&input, &weight, Some(&bias), relu);
+        let slow = direct(&shape, &input, &weight, &bias, relu);
+        let worst = fast
+            .iter()
+            .zip(&slow)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "{shape:?}: max abs difference {worst}");
+    }
+
+    #[test]
+    fn matches_the_definition_on_isnet_shapes() {
+        let conv = |in_channels, out_channels, height, width, dilation| SameConv {
+            in_channels,
+            out_channels,
+            height,
+            width,
+            kernel: 3,
+            dilation,
+        };
+        check(conv(16, 8, 37, 45, 1), true);
+        check(conv(8, 80, 20, 33, 2), false);
+        check(conv(12, 70, 16, 16, 8), true);
+        check(conv(3, 1, 1, 1, 1), false);
+        check(conv(5, 130, 9, 70, 4), true);
+    }
+
+    #[test]
+    fn matches_the_definition_for_other_odd_kernels() {
+        check(
+            SameConv {
+                in_channels: 4,
+                out_channels: 6,
+                height: 11,
+                width: 13,
+                kernel: 1,
+                dilation: 1,
+            },
+            false,
+        );
+        check(
+            SameConv {
+                in_channels: 4,
+                out_channels: 6,
+                height: 11,
+                width: 13,
+                kernel: 5,
+                dilation: 2,
+            },
+            true,
+        );
+    }
+}
