@@ -4,7 +4,9 @@
 # itself: it needs its own RUSTFLAGS (+atomics), a std rebuilt with them (-Z build-std, from the
 # stable toolchain's rust-src; RUSTC_BOOTSTRAP lets stable take the flag) and wasm-bindgen's ES-module
 # output (`--target web`) for wasm-bindgen-rayon's thread start-up. Without the WebGPU engine:
-# wgpu cannot be built with atomics.
+# wgpu cannot be built with atomics. Its convolutions use relaxed SIMD (fused multiply-add, the
+# `threads` feature turns on bgone-core's `relaxed-simd`); the page starts this worker only where
+# WebAssembly.validate accepts relaxed SIMD (src/browser/worker_client.rs).
 #
 # Writes bgone-cpu-worker.js, bgone-cpu-worker_bg.wasm, the thread helper snippet and
 # bgone-cpu-worker_loader.js into $TRUNK_STAGING_DIR (or the folder given as $1).

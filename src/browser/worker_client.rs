@@ -47,6 +47,20 @@ fn cross_origin_isolated() -> bool {
     Reflect::get(&js_sys::global(), &"crossOriginIsolated".into()).is_ok_and(|value| value.is_truthy())
 }
 
+/// Whether the browser's WebAssembly has relaxed SIMD, which the threaded CPU worker is built
+/// with (fused multiply-add): a browser without it could not compile that worker at all.
+fn relaxed_simd() -> bool {
+    // A module whose one function returns f32x4.relaxed_madd of three v128 constants.
+    const ZERO: [u8; 18] = [0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut body = vec![0x00];
+    (0..3).for_each(|_| body.extend(ZERO));
+    body.extend([0xfd, 0x85, 0x02, 0x0b]);
+    let mut module = vec![0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0];
+    module.extend([10, body.len() as u8 + 2, 1, body.len() as u8]);
+    module.extend(body);
+    js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(module.as_slice())).unwrap_or(false)
+}
+
 /// Whether the browser can give WebGPU an adapter (the main worker then tries the GPU).
 async fn has_gpu_adapter() -> bool {
     let Some(window) = web_sys::window() else { return false };
@@ -64,7 +78,7 @@ async fn has_gpu_adapter() -> bool {
 }
 
 async fn choose(preference: EnginePreference) -> Build {
-    if THREADS_BROKEN.with(Cell::get) || !cross_origin_isolated() {
+    if THREADS_BROKEN.with(Cell::get) || !cross_origin_isolated() || !relaxed_simd() {
         return Build::Main;
     }
     match preference {

@@ -7,6 +7,8 @@
 //! the parity tests hold the CPU engine to onnxruntime.
 
 mod shifted_gemm;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128_taps;
 
 use burn::backend::Flex;
 use burn::nn::PaddingConfig2d;

@@ -68,6 +68,7 @@ impl SameConv {
             self.out_channels * self.in_channels * self.kernel * self.kernel
         );
         let padded = self.pad_input(input);
+        let weight = &Weights::new(self, weight);
         let mut output = vec![0.0f32; self.out_channels * self.height * self.width];
         let tasks = self.tasks();
         let out_ptr = SharedOut(output.as_mut_ptr());
@@ -88,7 +89,8 @@ impl SameConv {
 
     fn pad_input(&self, input: &[f32]) -> Vec<f32> {
         let (pad, wp, plane) = (self.pad(), self.padded_width(), self.padded_plane());
-        let mut padded = vec![0.0f32; self.in_channels * plane];
+        // The tail lets the WebAssembly kernel read whole register tiles past the last column.
+        let mut padded = vec![0.0f32; self.in_channels * plane + PADDED_TAIL];
         let pad_channel = |(channel, dst): (usize, &mut [f32])| {
             let src = &input[channel * self.height * self.width..][..self.height * self.width];
             for (y, row) in src.chunks_exact(self.width).enumerate() {
@@ -99,13 +101,13 @@ impl SameConv {
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
-            padded
-                .par_chunks_mut(plane)
+            padded[..self.in_channels * plane]
+                .par_chunks_exact_mut(plane)
                 .enumerate()
                 .for_each(pad_channel);
         }
         #[cfg(not(feature = "rayon"))]
-        padded.chunks_mut(plane).enumerate().for_each(pad_channel);
+        padded[..self.in_channels * plane].chunks_exact_mut(plane).enumerate().for_each(pad_channel);
         padded
     }
 
@@ -125,48 +127,17 @@ impl SameConv {
     unsafe fn run_task(
         &self,
         padded: &[f32],
-        weight: &[f32],
+        weight: &Weights,
         bias: Option<&[f32]>,
         relu: bool,
         (c0, c1): Range,
         (n0, n1): Range,
         out: SharedOut,
     ) {
-        let (m, n, k) = (c1 - c0, n1 - n0, self.in_channels);
-        let taps = self.kernel * self.kernel;
-        let wp = self.padded_width();
-        let mut block = vec![0.0f32; m * n];
-        for tap in 0..taps {
-            let (ky, kx) = (tap / self.kernel, tap % self.kernel);
-            let offset = ky * self.dilation * wp + kx * self.dilation + n0;
-            // lhs[co, ci] = weight[co, ci, ky, kx]; rhs[ci, j] = padded[ci, offset + j].
-            // The reads stay in bounds: see `columns`.
-            unsafe {
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    block.as_mut_ptr(),
-                    1,
-                    n as isize,
-                    tap > 0,
-                    weight.as_ptr().add(c0 * k * taps + tap),
-                    taps as isize,
-                    (k * taps) as isize,
-                    padded.as_ptr().add(offset),
-                    1,
-                    self.padded_plane() as isize,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
-        }
+        let (block, stride) = self.tap_products(padded, weight, (c0, c1), (n0, n1));
         let spatial = self.height * self.width;
-        for (row, channel) in block.chunks_exact(n).zip(c0..c1) {
+        let wp = self.padded_width();
+        for (row, channel) in block.chunks_exact(stride).zip(c0..c1) {
             let b = bias.map_or(0.0, |b| b[channel]);
             // The image rows this block touches; the padded columns between them are dropped.
             for y in n0 / wp..=(n1 - 1) / wp {
@@ -182,6 +153,101 @@ impl SameConv {
                 }
             }
         }
+    }
+}
+
+/// Floats past the last padded plane, for reads of whole register tiles.
+const PADDED_TAIL: usize = 16;
+
+/// The layer's weights as the tap products read them.
+struct Weights<'a> {
+    /// `[out_channels, in_channels, kernel, kernel]`, as given.
+    #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+    raw: &'a [f32],
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    packed: Vec<f32>,
+}
+
+impl<'a> Weights<'a> {
+    fn new(#[allow(unused_variables)] conv: &SameConv, raw: &'a [f32]) -> Self {
+        Self {
+            raw,
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            packed: super::simd128_taps::pack_weights(
+                raw,
+                conv.out_channels,
+                conv.in_channels,
+                conv.kernel * conv.kernel,
+            ),
+        }
+    }
+}
+
+impl SameConv {
+    /// Offset of each tap in the padded input, relative to the output column.
+    fn tap_offsets(&self) -> Vec<usize> {
+        let wp = self.padded_width();
+        (0..self.kernel * self.kernel)
+            .map(|tap| (tap / self.kernel) * self.dilation * wp + (tap % self.kernel) * self.dilation)
+            .collect()
+    }
+
+    /// The sum over taps of `weight[.., .., tap] x padded shifted by the tap`, for output channels
+    /// `c0..c1` and padded-width columns `n0..n1`: a block and its row stride.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    fn tap_products(&self, padded: &[f32], weight: &Weights, (c0, c1): Range, (n0, n1): Range) -> (Vec<f32>, usize) {
+        let (m, n, k) = (c1 - c0, n1 - n0, self.in_channels);
+        let taps = self.kernel * self.kernel;
+        let mut block = vec![0.0f32; m * n];
+        for (tap, offset) in self.tap_offsets().into_iter().enumerate() {
+            // lhs[co, ci] = weight[co, ci, tap]; rhs[ci, j] = padded[ci, n0 + offset + j].
+            // The reads stay in bounds: see `columns`.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    block.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    tap > 0,
+                    weight.raw.as_ptr().add(c0 * k * taps + tap),
+                    taps as isize,
+                    (k * taps) as isize,
+                    padded.as_ptr().add(n0 + offset),
+                    1,
+                    self.padded_plane() as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        }
+        (block, n)
+    }
+
+    /// As above, with the WebAssembly kernel; rows and columns are rounded up to its register
+    /// tile, and the extra ones are never written out.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn tap_products(&self, padded: &[f32], weight: &Weights, (c0, c1): Range, (n0, n1): Range) -> (Vec<f32>, usize) {
+        use super::simd128_taps::{COLUMNS, Operands, ROWS, accumulate};
+        debug_assert_eq!(c0 % ROWS, 0);
+        let tiles = (c1 - c0).div_ceil(ROWS);
+        let stride = (n1 - n0).div_ceil(COLUMNS) * COLUMNS;
+        let mut block = vec![0.0f32; tiles * ROWS * stride];
+        let tap_offsets = self.tap_offsets();
+        let ops = Operands {
+            packed: &weight.packed,
+            in_channels: self.in_channels,
+            tap_offsets: &tap_offsets,
+            padded,
+            plane: self.padded_plane(),
+        };
+        accumulate(&ops, &mut block, c0 / ROWS, tiles, n0, stride);
+        (block, stride)
     }
 }
 
