@@ -6,20 +6,23 @@
 //! kernel uses `f32x4.relaxed_madd`, one fused instruction on every CPU with FMA. It also needs
 //! no packing of the input: a tap's operand is a run of consecutive floats in the padded input,
 //! read where it is. Without the `relaxed-simd` feature it multiplies and adds like `gemm`.
-//! Single-threaded in Node (V8 11.3) on ISNet's large layers: 17-19 GFLOP/s against `gemm`'s
-//! 11-14 (13-17 without relaxed SIMD).
+//! Single-threaded in Node (V8 11.3), on eight of ISNet's layer shapes: 19-31 GFLOP/s, 5.5 s in
+//! all, against `gemm`'s 11-14 GFLOP/s and 10.4 s (without relaxed SIMD: 18-23 GFLOP/s, 6.5 s).
 //!
-//! Register tile: 4 output channels by 12 columns (12 accumulators, 3 input vectors, one
-//! broadcast weight), within the 16 vector registers V8 has on x86-64.
+//! Register tile: 4 output channels by 8 columns (8 accumulators, 2 input vectors, one broadcast
+//! weight). Measured in Node against 4x12, 3x16, 2x24, 6x8 and 8x4: 4x12 fills the 16 vector
+//! registers V8 has on x86-64 and ran 20-40% slower than 4x8.
 
 use core::arch::wasm32::*;
 
 /// Output channels per register tile.
 pub const ROWS: usize = 4;
 /// Output columns per register tile.
-pub const COLUMNS: usize = 12;
-/// Input channels per pass over a block, so that one pass's weights stay in L2.
-const CHANNEL_BLOCK: usize = 128;
+pub const COLUMNS: usize = 4 * VECTORS;
+/// 128-bit vectors of columns per register tile.
+const VECTORS: usize = 2;
+/// Input channels per pass over a block, so that one pass's weights and inputs stay in cache.
+const CHANNEL_BLOCK: usize = 64;
 
 /// Weights of `[out_channels, in_channels, taps]` regrouped as `[out_channels / 4][in_channels]
 /// [taps][4]` (rows past `out_channels` are zero), the order the kernel reads them in.
@@ -50,7 +53,7 @@ pub struct Operands<'a> {
 }
 
 /// `block[r][j] = sum over ci, tap of w[tile0 * 4 + r][ci][tap] * padded[ci][first + j +
-/// tap_offsets[tap]]` for `tiles` register tiles of rows and `columns` (a multiple of 12)
+/// tap_offsets[tap]]` for `tiles` register tiles of rows and `columns` (a multiple of COLUMNS)
 /// columns; `block` is row-major with `columns` per row.
 pub fn accumulate(ops: &Operands, block: &mut [f32], tile0: usize, tiles: usize, first: usize, columns: usize) {
     debug_assert_eq!(columns % COLUMNS, 0);
@@ -65,7 +68,7 @@ pub fn accumulate(ops: &Operands, block: &mut [f32], tile0: usize, tiles: usize,
             for tile in 0..tiles {
                 let out = &mut block[tile * ROWS * columns + j..];
                 // SAFETY: the asserts above bound every read of `padded` and `packed`; `out`
-                // holds ROWS rows of `columns` floats from column j, and j + 12 <= columns.
+                // holds ROWS rows of `columns` floats from column j, and j + COLUMNS <= columns.
                 unsafe { tile_product(ops, out, columns, tile0 + tile, c0..c1, first + j, c0 == 0) };
             }
         }
@@ -99,11 +102,11 @@ unsafe fn tile_product(
 ) {
     let taps = ops.tap_offsets.len();
     let out = out.as_mut_ptr();
-    let mut acc = [f32x4_splat(0.0); ROWS * 3];
+    let mut acc = [f32x4_splat(0.0); ROWS * VECTORS];
     if !fresh {
         for r in 0..ROWS {
-            for c in 0..3 {
-                acc[r * 3 + c] = unsafe { v128_load(out.add(r * stride + c * 4) as *const v128) };
+            for c in 0..VECTORS {
+                acc[r * VECTORS + c] = unsafe { v128_load(out.add(r * stride + c * 4) as *const v128) };
             }
         }
     }
@@ -113,22 +116,20 @@ unsafe fn tile_product(
         for &offset in ops.tap_offsets {
             unsafe {
                 let p = base.add(offset);
-                let b0 = v128_load(p as *const v128);
-                let b1 = v128_load(p.add(4) as *const v128);
-                let b2 = v128_load(p.add(8) as *const v128);
+                let b = [v128_load(p as *const v128), v128_load(p.add(4) as *const v128)];
                 for r in 0..ROWS {
                     let a = v128_load32_splat(w.add(r) as *const u32);
-                    acc[r * 3] = madd(a, b0, acc[r * 3]);
-                    acc[r * 3 + 1] = madd(a, b1, acc[r * 3 + 1]);
-                    acc[r * 3 + 2] = madd(a, b2, acc[r * 3 + 2]);
+                    for c in 0..VECTORS {
+                        acc[r * VECTORS + c] = madd(a, b[c], acc[r * VECTORS + c]);
+                    }
                 }
                 w = w.add(ROWS);
             }
         }
     }
     for r in 0..ROWS {
-        for c in 0..3 {
-            unsafe { v128_store(out.add(r * stride + c * 4) as *mut v128, acc[r * 3 + c]) };
+        for c in 0..VECTORS {
+            unsafe { v128_store(out.add(r * stride + c * 4) as *mut v128, acc[r * VECTORS + c]) };
         }
     }
 }
