@@ -1,7 +1,7 @@
 //! Fetching the manifest and the weights from the app's own origin, with progress.
 
 use bgone_core::model::{ModelManifest, VerifiedWeights};
-use bgone_web::browser::body_stream;
+use bgone_web::browser::{body_stream, digest};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Response, WorkerGlobalScope};
@@ -49,5 +49,5 @@ pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64
     .await
     .map_err(js_error)?;
     progress(bytes.len() as u64, manifest.bytes);
-    Ok(manifest.verified(bytes)?)
+    Ok(digest::verify(manifest, bytes).await?)
 }

@@ -3,6 +3,7 @@
 //! a `ModelStore` message, which drives its "Ready to work offline" indicator.
 
 use bgone_core::model::{ModelManifest, VerifiedWeights};
+use bgone_web::browser::digest;
 use bgone_web::offline::{OfflineError, model_cache, now_epoch_ms, registry};
 use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
 
@@ -44,7 +45,7 @@ fn record_for(manifest: &ModelManifest, cached_at: f64) -> ModelRecord {
 pub async fn check_cached(manifest: &ModelManifest) -> Cached {
     let registered = registry::get(&manifest.id).await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
     match model_cache::read(manifest).await {
-        Ok(Some(bytes)) => match manifest.verified(bytes) {
+        Ok(Some(bytes)) => match digest::verify(manifest, bytes).await {
             Ok(bytes) => {
                 let record = record_for(manifest, registered.map_or_else(now_epoch_ms, |r| r.cached_at));
                 let _ = registry::put(&record).await;

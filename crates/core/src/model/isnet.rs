@@ -87,7 +87,7 @@ impl Isnet {
 
         let decode = |stage: &Rsu, deeper: Tensor<4>, skip: Tensor<4>| {
             let up = upsample_like(deeper, &skip);
-            stage.forward(Tensor::cat(vec![up, skip], 1))
+            stage.forward_concatenated(vec![up, skip])
         };
         let hx5d = decode(&self.stage5d, hx6, hx5);
         let hx4d = decode(&self.stage4d, hx5d, hx4);

@@ -22,4 +22,9 @@ impl RebnConv {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         super::conv::conv2d(&self.conv_s1, x, true)
     }
+
+    /// `forward` of the channel concatenation of `parts`.
+    pub fn forward_concatenated(&self, parts: Vec<Tensor<4>>) -> Tensor<4> {
+        super::conv::conv2d_concatenated(&self.conv_s1, parts, true)
+    }
 }

@@ -98,7 +98,13 @@ impl Rsu {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let hxin = self.rebnconvin.forward(x);
+        self.forward_concatenated(vec![x])
+    }
+
+    /// `forward` of the channel concatenation of `parts` (ISNet's decoder stages take an
+    /// upsampled map and a skip connection); the CPU engine never builds the concatenation.
+    pub fn forward_concatenated(&self, parts: Vec<Tensor<4>>) -> Tensor<4> {
+        let hxin = self.rebnconvin.forward_concatenated(parts);
         let encoder = self.encoder();
         let innermost = encoder.len() - 1;
         let mut skips = Vec::with_capacity(encoder.len());
@@ -114,7 +120,7 @@ impl Rsu {
         let mut hxd = skips.pop().unwrap_or(hx);
         for (layer, skip) in self.decoder().into_iter().zip(skips.into_iter().rev()) {
             let up = upsample_like(hxd, &skip);
-            hxd = layer.forward(Tensor::cat(vec![up, skip], 1));
+            hxd = layer.forward_concatenated(vec![up, skip]);
         }
         hxd + hxin
     }

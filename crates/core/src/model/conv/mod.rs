@@ -19,72 +19,80 @@ pub use shifted_gemm::SameConv;
 
 /// `conv(x)`, followed by a ReLU when `with_relu`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>, with_relu: bool) -> Tensor<4> {
-    if let Some(out) = on_flex(conv, &x, with_relu) {
+    conv2d_concatenated(conv, vec![x], with_relu)
+}
+
+/// `conv2d` of the channel concatenation of `parts`; on the CPU engine the concatenation is never
+/// built (see [`SameConv::run_concatenated`]).
+pub fn conv2d_concatenated(conv: &Conv2d, parts: Vec<Tensor<4>>, with_relu: bool) -> Tensor<4> {
+    if let Some(out) = on_flex(conv, &parts, with_relu) {
         return out;
     }
+    let x = if parts.len() == 1 { parts.into_iter().next().expect("one part") } else { Tensor::cat(parts, 1) };
     let out = conv.forward(x);
     if with_relu { relu(out) } else { out }
 }
 
-/// The shape of `conv` applied to `x` when it is one [`SameConv`] computes.
-fn same_conv(conv: &Conv2d, x: &Tensor<4>) -> Option<SameConv> {
-    let [_, in_channels, height, width] = x.dims();
+/// The shape of `conv` applied to the concatenation of `parts` when it is one [`SameConv`]
+/// computes (one image, or one part).
+fn same_conv(conv: &Conv2d, parts: &[Tensor<4>]) -> Option<SameConv> {
+    let [batch, _, height, width] = parts.first()?.dims();
+    let fits = |part: &Tensor<4>| {
+        let [b, _, h, w] = part.dims();
+        [b, h, w] == [batch, height, width] && part.dtype() == DType::F32
+    };
+    if !parts.iter().all(fits) || (batch != 1 && parts.len() != 1) {
+        return None;
+    }
+    let in_channels = parts.iter().map(|part| part.dims()[1]).sum();
     let [out_channels, weight_in, kernel, kernel_w] = conv.weight.dims();
     let [dilation, dilation_w] = conv.dilation;
     let pad = dilation * kernel.saturating_sub(1) / 2;
-    let shape = SameConv {
-        in_channels,
-        out_channels,
-        height,
-        width,
-        kernel,
-        dilation,
-    };
+    let shape = SameConv { in_channels, out_channels, height, width, kernel, dilation };
     (conv.stride == [1, 1]
         && conv.groups == 1
         && weight_in == in_channels
         && kernel == kernel_w
         && dilation == dilation_w
         && conv.padding == PaddingConfig2d::Explicit(pad, pad, pad, pad)
-        && x.dtype() == DType::F32
         && shape.is_supported())
     .then_some(shape)
 }
 
-fn on_flex(conv: &Conv2d, x: &Tensor<4>, with_relu: bool) -> Option<Tensor<4>> {
-    let shape = same_conv(conv, x)?;
-    let device = x.device();
-    let input = x.clone().try_into_primitive::<Flex>().ok()?.to_contiguous();
-    let weight = conv
-        .weight
-        .val()
-        .try_into_primitive::<Flex>()
-        .ok()?
-        .to_contiguous();
+fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor<4>> {
+    let shape = same_conv(conv, parts)?;
+    let device = parts[0].device();
+    let inputs = parts
+        .iter()
+        .map(|part| part.clone().try_into_primitive::<Flex>().ok().map(|t| t.to_contiguous()))
+        .collect::<Option<Vec<_>>>()?;
+    let weight = conv.weight.val().try_into_primitive::<Flex>().ok()?.to_contiguous();
     let bias = match &conv.bias {
-        Some(bias) => Some(
-            bias.val()
-                .try_into_primitive::<Flex>()
-                .ok()?
-                .to_contiguous(),
-        ),
+        Some(bias) => Some(bias.val().try_into_primitive::<Flex>().ok()?.to_contiguous()),
         None => None,
     };
     if weight.dtype() != DType::F32 || bias.as_ref().is_some_and(|b| b.dtype() != DType::F32) {
         return None;
     }
-    let [batch, _, height, width] = x.dims();
-    let per_image = shape.in_channels * height * width;
-    let input = &input.storage::<f32>()[..batch * per_image];
-    let weight = &weight.storage::<f32>()
-        [..shape.out_channels * shape.in_channels * shape.kernel * shape.kernel];
-    let bias = bias
-        .as_ref()
-        .map(|b| &b.storage::<f32>()[..shape.out_channels]);
-    let mut out = Vec::with_capacity(batch * shape.out_channels * height * width);
-    for image in input.chunks_exact(per_image) {
-        out.extend(shape.run(image, weight, bias, with_relu));
-    }
+    let [batch, _, height, width] = parts[0].dims();
+    let weight = &weight.storage::<f32>()[..shape.out_channels * shape.in_channels * shape.kernel * shape.kernel];
+    let bias = bias.as_ref().map(|b| &b.storage::<f32>()[..shape.out_channels]);
+    let out = if inputs.len() == 1 {
+        let per_image = shape.in_channels * height * width;
+        let input = &inputs[0].storage::<f32>()[..batch * per_image];
+        let mut out = Vec::with_capacity(batch * shape.out_channels * height * width);
+        for image in input.chunks_exact(per_image) {
+            out.extend(shape.run(image, weight, bias, with_relu));
+        }
+        out
+    } else {
+        let slices: Vec<&[f32]> = inputs
+            .iter()
+            .zip(parts)
+            .map(|(input, part)| &input.storage::<f32>()[..part.dims().iter().product::<usize>()])
+            .collect();
+        shape.run_concatenated(&slices, weight, bias, with_relu)
+    };
     let data = TensorData::new(out, [batch, shape.out_channels, height, width]);
     Some(Tensor::from_data(data, &device))
 }
