@@ -77,6 +77,7 @@ fn random_weights_remover(device: bgone_core::Device) -> Remover {
 }
 
 fn main() {
+    bgone_cli::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().any(|arg| arg == name);
     // The repository this was built in, or (a binary carried to another machine) the current one.

@@ -11,6 +11,7 @@ use bgone_cli::progress::Progress;
 use bgone_cli::{CliError, batch, inputs, model};
 
 fn main() -> ExitCode {
+    bgone_cli::allocator::keep_freed_memory();
     let args = Args::parse();
     match run(&args) {
         Ok(0) => ExitCode::SUCCESS,
