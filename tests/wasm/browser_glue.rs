@@ -176,41 +176,10 @@ fn quota_errors_are_recognised() {
 /// rows and columns that do not fill a tile, dilations), against the definition.
 #[wasm_bindgen_test]
 fn same_conv_matches_the_definition_in_webassembly() {
-    use bgone_core::model::SameConv;
-    let values = |len: usize, seed: u32| -> Vec<f32> {
-        let mut state = seed;
-        (0..len)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-            })
-            .collect()
-    };
+    use bgone_core::model::{SameConv, conv_reference};
     for (in_channels, out_channels, height, width, dilation) in [(16, 8, 37, 45, 1), (8, 70, 20, 33, 2), (130, 6, 9, 16, 8), (3, 1, 1, 1, 1)] {
         let conv = SameConv { in_channels, out_channels, height, width, kernel: 3, dilation };
-        let input = values(in_channels * height * width, 1);
-        let weight = values(out_channels * in_channels * 9, 2);
-        let bias = values(out_channels, 3);
-        let fast = conv.run(&input, &weight, Some(&bias), true);
-        let at = |c: usize, y: isize, x: isize| {
-            let inside = y >= 0 && x >= 0 && y < height as isize && x < width as isize;
-            if inside { input[(c * height + y as usize) * width + x as usize] } else { 0.0 }
-        };
-        let d = dilation as isize;
-        for co in 0..out_channels {
-            for y in 0..height {
-                for x in 0..width {
-                    let mut sum = bias[co];
-                    for ci in 0..in_channels {
-                        for tap in 0..9 {
-                            let (ky, kx) = ((tap / 3) as isize, (tap % 3) as isize);
-                            sum += weight[(co * in_channels + ci) * 9 + tap] * at(ci, y as isize + d * (ky - 1), x as isize + d * (kx - 1));
-                        }
-                    }
-                    let got = fast[(co * height + y) * width + x];
-                    assert!((got - sum.max(0.0)).abs() < 1e-4, "{conv:?} at ({co}, {y}, {x}): {got} against {}", sum.max(0.0));
-                }
-            }
-        }
+        let worst = conv_reference::worst_difference(conv, true);
+        assert!(worst < 1e-4, "{conv:?}: max abs difference {worst}");
     }
 }

@@ -12,6 +12,8 @@ mod resample;
 mod rsu;
 
 pub use conv::SameConv;
+#[doc(hidden)]
+pub use conv::reference as conv_reference;
 pub use isnet::{Isnet, IsnetConfig};
 pub use loader::{LoadError, load_isnet};
 pub use manifest::{ManifestError, ModelManifest, Normalization, VerifiedWeights};

@@ -6,6 +6,8 @@
 //! engine, and every other shape, goes through `Conv2d::forward`. Both compute the same function;
 //! the parity tests hold the CPU engine to onnxruntime.
 
+#[doc(hidden)]
+pub mod reference;
 mod shifted_gemm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128_taps;
@@ -34,14 +36,14 @@ pub fn conv2d_concatenated(conv: &Conv2d, parts: Vec<Tensor<4>>, with_relu: bool
 }
 
 /// The shape of `conv` applied to the concatenation of `parts` when it is one [`SameConv`]
-/// computes (one image, or one part).
+/// computes.
 fn same_conv(conv: &Conv2d, parts: &[Tensor<4>]) -> Option<SameConv> {
     let [batch, _, height, width] = parts.first()?.dims();
     let fits = |part: &Tensor<4>| {
         let [b, _, h, w] = part.dims();
         [b, h, w] == [batch, height, width] && part.dtype() == DType::F32
     };
-    if !parts.iter().all(fits) || (batch != 1 && parts.len() != 1) {
+    if !parts.iter().all(fits) {
         return None;
     }
     let in_channels = parts.iter().map(|part| part.dims()[1]).sum();
@@ -77,22 +79,19 @@ fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor
     let [batch, _, height, width] = parts[0].dims();
     let weight = &weight.storage::<f32>()[..shape.out_channels * shape.in_channels * shape.kernel * shape.kernel];
     let bias = bias.as_ref().map(|b| &b.storage::<f32>()[..shape.out_channels]);
-    let out = if inputs.len() == 1 {
-        let per_image = shape.in_channels * height * width;
-        let input = &inputs[0].storage::<f32>()[..batch * per_image];
-        let mut out = Vec::with_capacity(batch * shape.out_channels * height * width);
-        for image in input.chunks_exact(per_image) {
-            out.extend(shape.run(image, weight, bias, with_relu));
-        }
-        out
-    } else {
+    let plane = height * width;
+    let mut out = Vec::with_capacity(batch * shape.out_channels * plane);
+    for image in 0..batch {
         let slices: Vec<&[f32]> = inputs
             .iter()
             .zip(parts)
-            .map(|(input, part)| &input.storage::<f32>()[..part.dims().iter().product::<usize>()])
+            .map(|(input, part)| {
+                let per_image = part.dims()[1] * plane;
+                &input.storage::<f32>()[image * per_image..][..per_image]
+            })
             .collect();
-        shape.run_concatenated(&slices, weight, bias, with_relu)
-    };
+        out.extend(shape.run_concatenated(&slices, weight, bias, with_relu));
+    }
     let data = TensorData::new(out, [batch, shape.out_channels, height, width]);
     Some(Tensor::from_data(data, &device))
 }

@@ -266,79 +266,11 @@ unsafe impl Sync for SharedOut {}
 
 #[cfg(test)]
 mod tests {
+    use super::super::reference::{test_values, worst_difference};
     use super::*;
 
-    /// The definition, slowly: out[co, y, x] = b[co] + sum over ci, ky, kx of
-    /// w[co, ci, ky, kx] * in[ci, y + d*ky - p, x + d*kx - p] (zero outside).
-    fn direct(
-        shape: &SameConv,
-        input: &[f32],
-        weight: &[f32],
-        bias: &[f32],
-        relu: bool,
-    ) -> Vec<f32> {
-        let SameConv {
-            in_channels,
-            out_channels,
-            height,
-            width,
-            kernel,
-            dilation,
-        } = *shape;
-        let pad = shape.pad() as isize;
-        let mut out = vec![0.0; out_channels * height * width];
-        for co in 0..out_channels {
-            for y in 0..height {
-                for x in 0..width {
-                    let mut acc = bias[co];
-                    for ci in 0..in_channels {
-                        for ky in 0..kernel {
-                            for kx in 0..kernel {
-                                let iy = y as isize + (dilation * ky) as isize - pad;
-                                let ix = x as isize + (dilation * kx) as isize - pad;
-                                if iy < 0 || ix < 0 || iy >= height as isize || ix >= width as isize
-                                {
-                                    continue;
-                                }
-                                let v = input[(ci * height + iy as usize) * width + ix as usize];
-                                acc += weight
-                                    [((co * in_channels + ci) * kernel + ky) * kernel + kx]
-                                    * v;
-                            }
-                        }
-                    }
-                    out[(co * height + y) * width + x] = if relu { acc.max(0.0) } else { acc };
-                }
-            }
-        }
-        out
-    }
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        // A small LCG: deterministic, signed values of both signs, no dependency.
-        let mut state = seed;
-        (0..len)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
-
     fn check(shape: SameConv, relu: bool) {
-        let input = values(shape.in_channels * shape.height * shape.width, 1);
-        let weight = values(
-            shape.out_channels * shape.in_channels * shape.kernel * shape.kernel,
-            2,
-        );
-        let bias = values(shape.out_channels, 3);
-        let fast = shape.run(&input, &weight, Some(&bias), relu);
-        let slow = direct(&shape, &input, &weight, &bias, relu);
-        let worst = fast
-            .iter()
-            .zip(&slow)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let worst = worst_difference(shape, relu);
         assert!(worst < 1e-4, "{shape:?}: max abs difference {worst}");
     }
 
@@ -362,35 +294,16 @@ mod tests {
     #[test]
     fn concatenated_parts_are_the_concatenation() {
         let shape = SameConv { in_channels: 7, out_channels: 5, height: 9, width: 11, kernel: 3, dilation: 1 };
-        let input = values(7 * 9 * 11, 4);
-        let weight = values(5 * 7 * 9, 5);
+        let input = test_values(7 * 9 * 11, 4);
+        let weight = test_values(5 * 7 * 9, 5);
         let (a, b) = input.split_at(3 * 9 * 11);
         assert_eq!(shape.run_concatenated(&[a, b], &weight, None, true), shape.run(&input, &weight, None, true));
     }
 
     #[test]
     fn matches_the_definition_for_other_odd_kernels() {
-        check(
-            SameConv {
-                in_channels: 4,
-                out_channels: 6,
-                height: 11,
-                width: 13,
-                kernel: 1,
-                dilation: 1,
-            },
-            false,
-        );
-        check(
-            SameConv {
-                in_channels: 4,
-                out_channels: 6,
-                height: 11,
-                width: 13,
-                kernel: 5,
-                dilation: 2,
-            },
-            true,
-        );
+        for (kernel, dilation, relu) in [(1, 1, false), (5, 2, true)] {
+            check(SameConv { in_channels: 4, out_channels: 6, height: 11, width: 13, kernel, dilation }, relu);
+        }
     }
 }
