@@ -89,10 +89,11 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
             .map_err(|error| error.to_string())?;
         // Start-up time, for whoever looks into a slow start (the console of the page).
         web_sys::console::info_1(&format!(
-            "bgone worker: model ready in {:.0} ms (weights {:.0} ms, engine {:.0} ms)",
+            "bgone worker: model ready in {:.0} ms (weights {:.0} ms, engine {:.0} ms; memory {:.0} MiB)",
             request_log::now_ms() - started,
             fetched - started,
-            request_log::now_ms() - fetched
+            request_log::now_ms() - fetched,
+            memory_mib()
         ).into());
         let fallback = opened.weights.map(|weights| (manifest, weights, size));
         Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback))
@@ -188,10 +189,17 @@ async fn process(engine: &mut Engine, bytes: &[u8]) -> Result<Processed, RemoveE
     let done = request_log::now_ms();
     // Where a cutout's time goes, for anyone timing the app (the benchmark reads it).
     web_sys::console::info_1(&format!(
-        "bgone worker: cutout in {:.0} ms (decode {:.0} ms, network {:.0} ms, mask and PNGs {:.0} ms)",
-        done - started, decoded - started, masked - decoded, done - masked
+        "bgone worker: cutout in {:.0} ms (decode {:.0} ms, network {:.0} ms, mask and PNGs {:.0} ms; memory {:.0} MiB)",
+        done - started, decoded - started, masked - decoded, done - masked, memory_mib()
     ).into());
     Ok((photo.width(), photo.height(), png, mask_png, kind, note))
+}
+
+/// The size of this worker's WebAssembly memory: its high-water mark, since it never shrinks.
+fn memory_mib() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    js_sys::Reflect::get(&memory.buffer(), &"byteLength".into()).ok().and_then(|bytes| bytes.as_f64()).unwrap_or(0.0)
+        / (1024.0 * 1024.0)
 }
 
 /// Runs the network; if WebGPU fails on this image (device lost, out of memory), the image is

@@ -76,7 +76,7 @@ impl Isnet {
     /// Returns the mask, [batch, 1, S, S], each value in 0..=1.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [_, _, height, width] = x.dims();
-        let hxin = self.conv_in.forward(x);
+        let hxin = super::conv::conv2d(&self.conv_in, x, false);
 
         let hx1 = self.stage1.forward(hxin);
         let hx2 = self.stage2.forward(pool().forward(hx1.clone()));

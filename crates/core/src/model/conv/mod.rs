@@ -8,16 +8,20 @@
 
 #[doc(hidden)]
 pub mod reference;
+mod register_tiles;
 mod shifted_gemm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128_taps;
+#[cfg(target_arch = "x86_64")]
+mod x86_taps;
 
 use burn::backend::Flex;
+use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
-use burn::tensor::{DType, Tensor, TensorData, activation::relu};
+use burn::tensor::{DType, Tensor, TensorData, activation::relu, f16};
 
-pub use shifted_gemm::SameConv;
+pub use shifted_gemm::{SameConv, WeightValue};
 
 /// `conv(x)`, followed by a ReLU when `with_relu`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>, with_relu: bool) -> Tensor<4> {
@@ -31,8 +35,18 @@ pub fn conv2d_concatenated(conv: &Conv2d, parts: Vec<Tensor<4>>, with_relu: bool
         return out;
     }
     let x = if parts.len() == 1 { parts.into_iter().next().expect("one part") } else { Tensor::cat(parts, 1) };
-    let out = conv.forward(x);
+    let out = if conv.weight.val().dtype() == x.dtype() { conv.forward(x) } else { widened(conv, x.dtype()).forward(x) };
     if with_relu { relu(out) } else { out }
+}
+
+/// `conv` with its weights cast to `dtype`: the CPU engine keeps them in f16 (see
+/// `model::load_isnet`), and a convolution this module does not compute itself (ISNet's strided
+/// first layer) needs them in the input's type.
+fn widened(conv: &Conv2d, dtype: DType) -> Conv2d {
+    let mut widened = conv.clone();
+    widened.weight = Param::from_tensor(conv.weight.val().cast(dtype));
+    widened.bias = conv.bias.as_ref().map(|bias| Param::from_tensor(bias.val().cast(dtype)));
+    widened
 }
 
 /// The shape of `conv` applied to the concatenation of `parts` when it is one [`SameConv`]
@@ -70,15 +84,21 @@ fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor
         .collect::<Option<Vec<_>>>()?;
     let weight = conv.weight.val().try_into_primitive::<Flex>().ok()?.to_contiguous();
     let bias = match &conv.bias {
-        Some(bias) => Some(bias.val().try_into_primitive::<Flex>().ok()?.to_contiguous()),
+        Some(bias) => {
+            let bias = bias.val().try_into_primitive::<Flex>().ok()?.to_contiguous();
+            Some(match bias.dtype() {
+                DType::F32 => bias.storage::<f32>()[..shape.out_channels].to_vec(),
+                DType::F16 => bias.storage::<f16>()[..shape.out_channels].iter().map(|b| b.to_f32()).collect(),
+                _ => return None,
+            })
+        }
         None => None,
     };
-    if weight.dtype() != DType::F32 || bias.as_ref().is_some_and(|b| b.dtype() != DType::F32) {
+    let weights = shape.out_channels * shape.in_channels * shape.kernel * shape.kernel;
+    if !matches!(weight.dtype(), DType::F32 | DType::F16) {
         return None;
     }
     let [batch, _, height, width] = parts[0].dims();
-    let weight = &weight.storage::<f32>()[..shape.out_channels * shape.in_channels * shape.kernel * shape.kernel];
-    let bias = bias.as_ref().map(|b| &b.storage::<f32>()[..shape.out_channels]);
     let plane = height * width;
     let mut out = Vec::with_capacity(batch * shape.out_channels * plane);
     for image in 0..batch {
@@ -90,7 +110,11 @@ fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor
                 &input.storage::<f32>()[image * per_image..][..per_image]
             })
             .collect();
-        out.extend(shape.run_concatenated(&slices, weight, bias, with_relu));
+        let bias = bias.as_deref();
+        out.extend(match weight.dtype() {
+            DType::F16 => shape.run_concatenated(&slices, &weight.storage::<f16>()[..weights], bias, with_relu),
+            _ => shape.run_concatenated(&slices, &weight.storage::<f32>()[..weights], bias, with_relu),
+        });
     }
     let data = TensorData::new(out, [batch, shape.out_channels, height, width]);
     Some(Tensor::from_data(data, &device))

@@ -2,6 +2,7 @@
 //! the kernel's tests hold it to, natively (unit tests) and in WebAssembly (browser glue tests).
 
 use super::SameConv;
+pub use super::register_tiles::{TileKernel, available};
 
 /// `out[co, y, x] = relu?(b[co] + sum over ci, ky, kx of w[co, ci, ky, kx] *
 /// in[ci, y + d*ky - p, x + d*kx - p])`, zero outside the input.
@@ -44,12 +45,12 @@ pub fn test_values(len: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-/// The largest difference between [`SameConv::run`] and [`convolve`] on test values.
-pub fn worst_difference(shape: SameConv, relu: bool) -> f32 {
+/// The largest difference between [`SameConv::run_with`] `kernel` and [`convolve`] on test values.
+pub fn worst_difference(shape: SameConv, relu: bool, kernel: Option<TileKernel>) -> f32 {
     let input = test_values(shape.in_channels * shape.height * shape.width, 1);
     let weight = test_values(shape.out_channels * shape.in_channels * shape.kernel * shape.kernel, 2);
     let bias = test_values(shape.out_channels, 3);
-    let fast = shape.run(&input, &weight, Some(&bias), relu);
+    let fast = shape.run_with(kernel, &[&input], &weight, Some(&bias), relu);
     let slow = convolve(&shape, &input, &weight, &bias, relu);
     fast.iter().zip(&slow).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
 }

@@ -6,8 +6,12 @@
 //! that bookkeeping costs about as much as the arithmetic. Here the input is copied once into a
 //! zero-padded buffer; with the output computed on the padded width, the input seen by tap
 //! `(ky, kx)` is that buffer read from one offset on, so each tap is a matrix product on the
-//! buffer in place (`gemm`, the crate flex itself multiplies with) accumulated into the output.
-//! The padded columns are dropped as the bias and the ReLU are applied, in the same pass.
+//! buffer in place, accumulated into the output: by one of our register-tile kernels
+//! ([`super::register_tiles`]: AVX-512, AVX2, WebAssembly SIMD), or by `gemm` (the crate flex
+//! itself multiplies with) on other CPUs. The padded columns are dropped as the bias and the
+//! ReLU are applied, in the same pass.
+
+use super::register_tiles::{Operands, TileKernel, accumulate, fastest, pack_weights};
 
 /// Shape of one convolution: input `[in_channels, height, width]`, weight
 /// `[out_channels, in_channels, kernel, kernel]`, "same" padding `dilation * (kernel - 1) / 2`.
@@ -68,7 +72,25 @@ impl SameConv {
     /// width]`), without building it: the parts are copied straight into the padded input. ISNet's
     /// decoders convolve the concatenation of an upsampled map and a skip connection, up to 128
     /// channels at 512x512 (134 MB that are never allocated).
-    pub fn run_concatenated(&self, parts: &[&[f32]], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+    ///
+    /// The weights may be `f32` or `f16` (the CPU engine keeps ISNet's in f16, as stored: half the
+    /// memory); they are widened to `f32` as they are packed for the kernel, and every product and
+    /// sum is in `f32`.
+    pub fn run_concatenated<W: WeightValue>(&self, parts: &[&[f32]], weight: &[W], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+        self.run_with(fastest(), parts, weight, bias, relu)
+    }
+
+    /// As [`Self::run_concatenated`] with a given kernel (`None`: `gemm`), for tests and
+    /// benchmarks that compare them.
+    #[doc(hidden)]
+    pub fn run_with<W: WeightValue>(
+        &self,
+        kernel: Option<TileKernel>,
+        parts: &[&[f32]],
+        weight: &[W],
+        bias: Option<&[f32]>,
+        relu: bool,
+    ) -> Vec<f32> {
         debug_assert!(self.is_supported());
         debug_assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), self.in_channels * self.height * self.width);
         debug_assert_eq!(
@@ -76,7 +98,7 @@ impl SameConv {
             self.out_channels * self.in_channels * self.kernel * self.kernel
         );
         let padded = self.pad_input(parts);
-        let weight = &Weights::new(self, weight);
+        let weight = &Weights::new(self, weight, kernel);
         let mut output = vec![0.0f32; self.out_channels * self.height * self.width];
         let tasks = self.tasks();
         let out_ptr = SharedOut(output.as_mut_ptr());
@@ -161,29 +183,44 @@ impl SameConv {
     }
 }
 
-/// Floats past the last padded plane, for reads of whole register tiles.
-const PADDED_TAIL: usize = 16;
+/// Floats past the last padded plane, for reads of whole register tiles (up to 47 floats past a
+/// block's last column with the AVX-512 kernel).
+const PADDED_TAIL: usize = 64;
 
-/// The layer's weights as the tap products read them.
-struct Weights<'a> {
-    /// `[out_channels, in_channels, kernel, kernel]`, as given.
-    #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
-    raw: &'a [f32],
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    packed: Vec<f32>,
+/// A weight's type: `f32`, or `f16` widened exactly to `f32`.
+pub trait WeightValue: Copy + Send + Sync {
+    fn widen(self) -> f32;
 }
 
-impl<'a> Weights<'a> {
-    fn new(#[allow(unused_variables)] conv: &SameConv, raw: &'a [f32]) -> Self {
-        Self {
-            raw,
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            packed: super::simd128_taps::pack_weights(
-                raw,
-                conv.out_channels,
-                conv.in_channels,
-                conv.kernel * conv.kernel,
-            ),
+impl WeightValue for f32 {
+    fn widen(self) -> f32 {
+        self
+    }
+}
+
+impl WeightValue for burn::tensor::f16 {
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+/// The layer's weights in `f32`, as the tap products read them.
+enum Weights {
+    /// `[out_channels, in_channels, kernel, kernel]`: what `gemm` reads.
+    Raw(Vec<f32>),
+    /// Packed for a register-tile kernel.
+    Tiles(TileKernel, Vec<f32>),
+}
+
+impl Weights {
+    fn new<W: WeightValue>(conv: &SameConv, raw: &[W], kernel: Option<TileKernel>) -> Self {
+        let taps = conv.kernel * conv.kernel;
+        // A layer with fewer output channels than a tile has rows (ISNet's 1-channel head) would
+        // leave most of each tile's work unused: `gemm` takes it.
+        let kernel = kernel.filter(|kernel| conv.out_channels >= kernel.rows);
+        match kernel {
+            Some(kernel) => Self::Tiles(kernel, pack_weights(raw, conv.out_channels, conv.in_channels, taps, kernel.rows)),
+            None => Self::Raw(raw.iter().map(|w| w.widen()).collect()),
         }
     }
 }
@@ -199,8 +236,15 @@ impl SameConv {
 
     /// The sum over taps of `weight[.., .., tap] x padded shifted by the tap`, for output channels
     /// `c0..c1` and padded-width columns `n0..n1`: a block and its row stride.
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    fn tap_products(&self, padded: &[f32], weight: &Weights, (c0, c1): Range, (n0, n1): Range) -> (Vec<f32>, usize) {
+    fn tap_products(&self, padded: &[f32], weight: &Weights, channels: Range, columns: Range) -> (Vec<f32>, usize) {
+        match weight {
+            Weights::Tiles(kernel, packed) => self.tile_products(kernel, packed, padded, channels, columns),
+            Weights::Raw(raw) => self.gemm_products(padded, raw, channels, columns),
+        }
+    }
+
+    /// With `gemm`: one matrix product per tap, accumulated.
+    fn gemm_products(&self, padded: &[f32], weight: &[f32], (c0, c1): Range, (n0, n1): Range) -> (Vec<f32>, usize) {
         let (m, n, k) = (c1 - c0, n1 - n0, self.in_channels);
         let taps = self.kernel * self.kernel;
         let mut block = vec![0.0f32; m * n];
@@ -216,7 +260,7 @@ impl SameConv {
                     1,
                     n as isize,
                     tap > 0,
-                    weight.raw.as_ptr().add(c0 * k * taps + tap),
+                    weight.as_ptr().add(c0 * k * taps + tap),
                     taps as isize,
                     (k * taps) as isize,
                     padded.as_ptr().add(n0 + offset),
@@ -234,24 +278,29 @@ impl SameConv {
         (block, n)
     }
 
-    /// As above, with the WebAssembly kernel; rows and columns are rounded up to its register
-    /// tile, and the extra ones are never written out.
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    fn tap_products(&self, padded: &[f32], weight: &Weights, (c0, c1): Range, (n0, n1): Range) -> (Vec<f32>, usize) {
-        use super::simd128_taps::{COLUMNS, Operands, ROWS, accumulate};
-        debug_assert_eq!(c0 % ROWS, 0);
-        let tiles = (c1 - c0).div_ceil(ROWS);
-        let stride = (n1 - n0).div_ceil(COLUMNS) * COLUMNS;
-        let mut block = vec![0.0f32; tiles * ROWS * stride];
+    /// With a register-tile kernel; rows and columns are rounded up to its tile, and the extra
+    /// ones are never written out.
+    fn tile_products(
+        &self,
+        kernel: &TileKernel,
+        packed: &[f32],
+        padded: &[f32],
+        (c0, c1): Range,
+        (n0, n1): Range,
+    ) -> (Vec<f32>, usize) {
+        debug_assert_eq!(c0 % kernel.rows, 0);
+        let tiles = (c1 - c0).div_ceil(kernel.rows);
+        let stride = (n1 - n0).div_ceil(kernel.columns) * kernel.columns;
+        let mut block = vec![0.0f32; tiles * kernel.rows * stride];
         let tap_offsets = self.tap_offsets();
         let ops = Operands {
-            packed: &weight.packed,
+            packed,
             in_channels: self.in_channels,
             tap_offsets: &tap_offsets,
             padded,
             plane: self.padded_plane(),
         };
-        accumulate(&ops, &mut block, c0 / ROWS, tiles, n0, stride);
+        accumulate(kernel, &ops, &mut block, c0 / kernel.rows, tiles, n0, stride);
         (block, stride)
     }
 }
@@ -267,11 +316,16 @@ unsafe impl Sync for SharedOut {}
 #[cfg(test)]
 mod tests {
     use super::super::reference::{test_values, worst_difference};
+    use super::super::register_tiles::available;
     use super::*;
 
+    /// Every kernel this CPU has, and `gemm`.
     fn check(shape: SameConv, relu: bool) {
-        let worst = worst_difference(shape, relu);
-        assert!(worst < 1e-4, "{shape:?}: max abs difference {worst}");
+        let kernels = available().into_iter().map(Some).chain([None]);
+        for kernel in kernels {
+            let worst = worst_difference(shape, relu, kernel);
+            assert!(worst < 1e-4, "{shape:?} with {kernel:?}: max abs difference {worst}");
+        }
     }
 
     #[test]

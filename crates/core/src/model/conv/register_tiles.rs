@@ -1,0 +1,185 @@
+//! The tap products of [`super::SameConv`] computed by register-tile kernels: what every kernel
+//! shares (the weight packing, the bounds of its reads, the loop over a block) and the kernel
+//! body itself, written once as a macro over five vector operations.
+//!
+//! Why by hand rather than `gemm`: a tap's operand is a run of consecutive floats in the padded
+//! input, so a kernel can read it where it is, with no packing of the input per tap, and keep a
+//! tile of output channels by columns in registers across every input channel and tap of a pass.
+//! In the browser `gemm`'s simd128 kernel took two thirds of a cutout (V8 profile); natively it
+//! reached 70-100 GFLOP/s on ISNet's layers where onnxruntime reaches about 140 (bgone-bench).
+//! Each instruction set has a file with its vector operations and tile size: `simd128_taps`
+//! (WebAssembly), `x86_taps` (AVX-512 and AVX2 with FMA). Elsewhere `gemm` does the work.
+
+use core::ops::Range;
+
+use super::shifted_gemm::WeightValue;
+
+/// One register-tile kernel: `rows` output channels by `columns` output columns per call.
+#[derive(Clone, Copy)]
+pub struct TileKernel {
+    /// For benchmarks and test messages.
+    pub name: &'static str,
+    pub rows: usize,
+    pub columns: usize,
+    /// `product(ops, out, stride, tile, channels, column, fresh)`: adds the products of input
+    /// channels `channels` to the tile of rows `tile * rows..` and columns `column..` stored at
+    /// `out` with row stride `stride` (which starts from zero when `fresh`).
+    pub product: unsafe fn(&Operands, *mut f32, usize, usize, Range<usize>, usize, bool),
+}
+
+impl core::fmt::Debug for TileKernel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({}x{})", self.name, self.rows, self.columns)
+    }
+}
+
+/// Input channels per pass over a block, so that one pass's weights and inputs stay in cache.
+const CHANNEL_BLOCK: usize = 64;
+
+/// Every kernel this CPU can run, fastest first (natively, the instruction sets are detected at
+/// run time, so one binary uses AVX-512 where it exists and AVX2 where it does not).
+pub fn available() -> Vec<TileKernel> {
+    #[allow(unused_mut)]
+    let mut kernels = Vec::new();
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    kernels.push(super::simd128_taps::KERNEL);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            kernels.push(super::x86_taps::AVX512);
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            kernels.push(super::x86_taps::AVX2);
+        }
+    }
+    kernels
+}
+
+/// The kernel the engine uses, or `None` where `gemm` multiplies.
+pub fn fastest() -> Option<TileKernel> {
+    available().into_iter().next()
+}
+
+/// Weights of `[out_channels, in_channels, taps]` regrouped as `[out_channels / rows]
+/// [in_channels][taps][rows]` (rows past `out_channels` are zero), the order a kernel reads them.
+pub fn pack_weights<W: WeightValue>(
+    weight: &[W],
+    out_channels: usize,
+    in_channels: usize,
+    taps: usize,
+    rows: usize,
+) -> Vec<f32> {
+    let tiles = out_channels.div_ceil(rows);
+    let mut packed = vec![0.0f32; tiles * in_channels * taps * rows];
+    for (co, filters) in weight.chunks_exact(in_channels * taps).enumerate() {
+        let (tile, row) = (co / rows, co % rows);
+        for (ci, taps_of) in filters.chunks_exact(taps).enumerate() {
+            for (tap, &w) in taps_of.iter().enumerate() {
+                packed[((tile * in_channels + ci) * taps + tap) * rows + row] = w.widen();
+            }
+        }
+    }
+    packed
+}
+
+/// Where the inputs of one block are.
+pub struct Operands<'a> {
+    /// `pack_weights` of the whole layer, for the kernel's `rows`.
+    pub packed: &'a [f32],
+    pub in_channels: usize,
+    /// Offset of each tap in the padded input, relative to the output column.
+    pub tap_offsets: &'a [usize],
+    /// The padded input; reads run up to `columns - 1` floats past a block's last column.
+    pub padded: &'a [f32],
+    pub plane: usize,
+}
+
+/// `block[r][j] = sum over ci, tap of w[tile0 * rows + r][ci][tap] * padded[ci][first + j +
+/// tap_offsets[tap]]` for `tiles` register tiles of rows and `columns` (a multiple of the
+/// kernel's) columns; `block` is row-major with `columns` per row.
+pub fn accumulate(
+    kernel: &TileKernel,
+    ops: &Operands,
+    block: &mut [f32],
+    tile0: usize,
+    tiles: usize,
+    first: usize,
+    columns: usize,
+) {
+    assert_eq!(columns % kernel.columns, 0);
+    assert_eq!(block.len(), tiles * kernel.rows * columns);
+    let taps = ops.tap_offsets.len();
+    let last_read = (ops.in_channels - 1) * ops.plane + first + columns + ops.tap_offsets.iter().max().unwrap_or(&0);
+    assert!(last_read <= ops.padded.len(), "padded input too short for the block");
+    assert!((tile0 + tiles) * ops.in_channels * taps * kernel.rows <= ops.packed.len());
+    for c0 in (0..ops.in_channels).step_by(CHANNEL_BLOCK) {
+        let c1 = (c0 + CHANNEL_BLOCK).min(ops.in_channels);
+        for j in (0..columns).step_by(kernel.columns) {
+            for tile in 0..tiles {
+                let out = block[tile * kernel.rows * columns + j..].as_mut_ptr();
+                // SAFETY: the asserts above bound every read of `padded` and `packed`; `out`
+                // holds `rows` rows of `columns` floats from column j, and j + kernel.columns <=
+                // columns. `available` only lists kernels whose instructions this CPU has.
+                unsafe { (kernel.product)(ops, out, columns, tile0 + tile, c0..c1, first + j, c0 == 0) };
+            }
+        }
+    }
+}
+
+/// The body of a kernel: `$rows` by `$vectors` accumulators held in registers across the
+/// channels and taps of one pass. The invoking module defines `Vector`, `zero()`, `load(p)`,
+/// `store(p, v)`, `splat(p)` (one float broadcast) and `madd(a, b, acc)` (`acc + a * b`), compiled
+/// for the same target features as the body, so that they inline into it.
+macro_rules! tile_product {
+    ($(#[$attribute:meta])* rows: $rows:expr, vectors: $vectors:expr, lanes: $lanes:expr) => {
+        $(#[$attribute])*
+        pub(super) unsafe fn tile_product(
+            ops: &$crate::model::conv::register_tiles::Operands,
+            out: *mut f32,
+            stride: usize,
+            tile: usize,
+            channels: core::ops::Range<usize>,
+            column: usize,
+            fresh: bool,
+        ) {
+            const ROWS: usize = $rows;
+            const VECTORS: usize = $vectors;
+            const LANES: usize = $lanes;
+            let taps = ops.tap_offsets.len();
+            let mut acc: [Vector; ROWS * VECTORS] = [zero(); ROWS * VECTORS];
+            if !fresh {
+                for r in 0..ROWS {
+                    for c in 0..VECTORS {
+                        acc[r * VECTORS + c] = unsafe { load(out.add(r * stride + c * LANES)) };
+                    }
+                }
+            }
+            let mut w = unsafe { ops.packed.as_ptr().add(((tile * ops.in_channels + channels.start) * taps) * ROWS) };
+            for ci in channels {
+                let base = unsafe { ops.padded.as_ptr().add(ci * ops.plane + column) };
+                for &offset in ops.tap_offsets {
+                    unsafe {
+                        let p = base.add(offset);
+                        let mut b: [Vector; VECTORS] = [zero(); VECTORS];
+                        for c in 0..VECTORS {
+                            b[c] = load(p.add(c * LANES));
+                        }
+                        for r in 0..ROWS {
+                            let a = splat(w.add(r));
+                            for c in 0..VECTORS {
+                                acc[r * VECTORS + c] = madd(a, b[c], acc[r * VECTORS + c]);
+                            }
+                        }
+                        w = w.add(ROWS);
+                    }
+                }
+            }
+            for r in 0..ROWS {
+                for c in 0..VECTORS {
+                    unsafe { store(out.add(r * stride + c * LANES), acc[r * VECTORS + c]) };
+                }
+            }
+        }
+    };
+}
+pub(super) use tile_product;
