@@ -52,22 +52,36 @@ async fn open_webgpu(_: &ModelManifest, _: VerifiedWeights, _: Option<usize>) ->
     Err("this copy of the engine is the CPU-only one".into())
 }
 
-/// Starts the pool of Web Workers that flex's rayon runs on (once per worker): one thread per core
-/// the browser reports. Without it rayon would try to spawn threads and fail.
+#[cfg(feature = "threads")]
+thread_local! {
+    /// The pool's size and the promise of its start, once started.
+    static POOL: std::cell::RefCell<Option<(usize, js_sys::Promise)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts the pool of Web Workers that flex's rayon runs on (once per worker), one thread per
+/// core the browser reports, without waiting for it: the runtime calls this first, so the
+/// threads load while the weights are read and checked. Without the pool rayon would try to
+/// spawn threads and fail.
+#[cfg(feature = "threads")]
+pub fn begin_threads() -> (usize, js_sys::Promise) {
+    POOL.with(|pool| {
+        pool.borrow_mut()
+            .get_or_insert_with(|| {
+                let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+                let threads = (scope.navigator().hardware_concurrency() as usize).clamp(1, 8);
+                (threads, wasm_bindgen_rayon::init_thread_pool(threads))
+            })
+            .clone()
+    })
+}
+
+/// Waits for the pool [`begin_threads`] started (starting it if nothing did).
 #[cfg(feature = "threads")]
 pub async fn start_threads() -> Result<usize, String> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static STARTED: AtomicUsize = AtomicUsize::new(0);
-    let started = STARTED.load(Ordering::Relaxed);
-    if started > 0 {
-        return Ok(started);
-    }
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let threads = (scope.navigator().hardware_concurrency() as usize).clamp(1, 8);
-    wasm_bindgen_futures::JsFuture::from(wasm_bindgen_rayon::init_thread_pool(threads))
+    let (threads, started) = begin_threads();
+    wasm_bindgen_futures::JsFuture::from(started)
         .await
         .map_err(|error| format!("the CPU threads could not start ({error:?})"))?;
-    STARTED.store(threads, Ordering::Relaxed);
     Ok(threads)
 }
 

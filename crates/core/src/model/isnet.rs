@@ -79,11 +79,11 @@ impl Isnet {
         let hxin = super::conv::conv2d(&self.conv_in, x, false);
 
         let hx1 = self.stage1.forward(hxin);
-        let hx2 = self.stage2.forward(pool().forward(hx1.clone()));
-        let hx3 = self.stage3.forward(pool().forward(hx2.clone()));
-        let hx4 = self.stage4.forward(pool().forward(hx3.clone()));
-        let hx5 = self.stage5.forward(pool().forward(hx4.clone()));
-        let hx6 = self.stage6.forward(pool().forward(hx5.clone()));
+        let hx2 = self.stage2.forward(pool(hx1.clone()));
+        let hx3 = self.stage3.forward(pool(hx2.clone()));
+        let hx4 = self.stage4.forward(pool(hx3.clone()));
+        let hx5 = self.stage5.forward(pool(hx4.clone()));
+        let hx6 = self.stage6.forward(pool(hx5.clone()));
 
         let decode = |stage: &Rsu, deeper: Tensor<4>, skip: Tensor<4>| {
             let up = upsample_like(deeper, &skip);

@@ -111,7 +111,7 @@ impl Rsu {
         let mut hx = hxin.clone();
         for (i, layer) in encoder.into_iter().enumerate() {
             if self.pooled && i > 0 && i < innermost {
-                hx = pool().forward(hx);
+                hx = pool(hx);
             }
             hx = layer.forward(hx);
             skips.push(hx.clone());

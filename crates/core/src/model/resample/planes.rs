@@ -1,0 +1,97 @@
+//! Max pooling and bilinear resizing on plain `f32` planes, for the CPU engine.
+//!
+//! Why by hand: flex's max pool and bilinear interpolation work one output element at a time,
+//! with integer divisions and f64 arithmetic per element; in a native profile of a 1024 pass
+//! they took 14% of the time. Here each output row is a loop the compiler vectorises, over
+//! indices and weights computed once per resize, and the rows are shared among the threads.
+
+/// ISNet's 2x2, stride-2 max pool in ceil mode: the output is `ceil(h / 2) x ceil(w / 2)`, and a
+/// window on the last row or column of an odd-sized input holds what is left of it.
+pub fn max_pool_2x2_ceil(input: &[f32], channels: usize, height: usize, width: usize) -> Vec<f32> {
+    let (out_h, out_w) = (height.div_ceil(2), width.div_ceil(2));
+    let mut out = vec![0.0f32; channels * out_h * out_w];
+    let row = |(index, out_row): (usize, &mut [f32])| {
+        let (channel, y) = (index / out_h, index % out_h);
+        let plane = &input[channel * height * width..][..height * width];
+        let top = &plane[2 * y * width..][..width];
+        // On an odd height the last window has one row.
+        let bottom = if 2 * y + 1 < height { &plane[(2 * y + 1) * width..][..width] } else { top };
+        for (x, value) in out_row.iter_mut().enumerate() {
+            let left = 2 * x;
+            let right = (left + 1).min(width - 1);
+            *value = top[left].max(top[right]).max(bottom[left].max(bottom[right]));
+        }
+    };
+    for_each_row(&mut out, out_w, row);
+    out
+}
+
+/// Bilinear resize of each `[height, width]` plane to `[out_h, out_w]` with half-pixel centres
+/// (PyTorch's `align_corners = false`, ONNX's `half_pixel`): output pixel `x` samples the input
+/// at `(x + 0.5) * width / out_w - 0.5`, clamped to the first and last pixels.
+pub fn bilinear(input: &[f32], channels: usize, [height, width]: [usize; 2], [out_h, out_w]: [usize; 2]) -> Vec<f32> {
+    let columns = taps(width, out_w);
+    let rows = taps(height, out_h);
+    let mut out = vec![0.0f32; channels * out_h * out_w];
+    let row = |(index, out_row): (usize, &mut [f32])| {
+        let (channel, y) = (index / out_h, index % out_h);
+        let plane = &input[channel * height * width..][..height * width];
+        let (y0, y1, wy) = rows[y];
+        let (top, bottom) = (&plane[y0 * width..][..width], &plane[y1 * width..][..width]);
+        for (value, &(x0, x1, wx)) in out_row.iter_mut().zip(&columns) {
+            let upper = top[x0] + wx * (top[x1] - top[x0]);
+            let lower = bottom[x0] + wx * (bottom[x1] - bottom[x0]);
+            *value = upper + wy * (lower - upper);
+        }
+    };
+    for_each_row(&mut out, out_w, row);
+    out
+}
+
+/// For each output position along one axis: the two input positions it blends and the weight
+/// of the second.
+fn taps(input: usize, output: usize) -> Vec<(usize, usize, f32)> {
+    let scale = input as f32 / output as f32;
+    (0..output)
+        .map(|i| {
+            let source = ((i as f32 + 0.5) * scale - 0.5).clamp(0.0, (input - 1) as f32);
+            let first = (source.floor() as usize).min(input - 1);
+            let second = (first + 1).min(input - 1);
+            (first, second, source - first as f32)
+        })
+        .collect()
+}
+
+/// Calls `row` with `(index, row)` for each `width`-long row of `out`, on the thread pool where
+/// there is one.
+fn for_each_row(out: &mut [f32], width: usize, row: impl Fn((usize, &mut [f32])) + Send + Sync) {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_exact_mut(width).enumerate().for_each(row);
+    }
+    #[cfg(not(feature = "rayon"))]
+    out.chunks_exact_mut(width).enumerate().for_each(row);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_takes_the_largest_of_each_window_and_keeps_the_odd_edges() {
+        // One 3x5 plane: the windows are 2x2, 2x2, 2x1 on top and 1x2, 1x2, 1x1 below.
+        let input = [1.0, 9.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 7.0, -1.0, 0.5, -2.0, 3.5, -3.0, 2.5];
+        assert_eq!(max_pool_2x2_ceil(&input, 1, 3, 5), vec![9.0, 8.0, 4.0, 0.5, 3.5, 2.5]);
+    }
+
+    #[test]
+    fn bilinear_doubles_with_half_pixel_centres() {
+        // 1x2 -> 1x4: samples at -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
+        assert_eq!(bilinear(&[0.0, 4.0], 1, [1, 2], [1, 4]), vec![0.0, 1.0, 3.0, 4.0]);
+        // Two channels, 2x2 -> 3x3: the middle samples at 0.5, the edges clamp to the corners.
+        let out = bilinear(&[0.0, 2.0, 4.0, 6.0, 1.0, 1.0, 1.0, 1.0], 2, [2, 2], [3, 3]);
+        let expected = [0.0, 1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 5.0, 6.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+        assert!(out.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-5), "{out:?}");
+    }
+}
