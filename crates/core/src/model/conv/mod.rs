@@ -100,7 +100,7 @@ fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor
     }
     let [batch, _, height, width] = parts[0].dims();
     let plane = height * width;
-    let mut out = Vec::with_capacity(batch * shape.out_channels * plane);
+    let mut out = Vec::new();
     for image in 0..batch {
         let slices: Vec<&[f32]> = inputs
             .iter()
@@ -111,11 +111,18 @@ fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor
             })
             .collect();
         let bias = bias.as_deref();
-        out.extend(match weight.dtype() {
+        let image_out = match weight.dtype() {
             DType::F16 => shape.run_concatenated(&slices, &weight.storage::<f16>()[..weights], bias, with_relu),
             _ => shape.run_concatenated(&slices, &weight.storage::<f32>()[..weights], bias, with_relu),
-        });
+        };
+        append(&mut out, image_out);
     }
     let data = TensorData::new(out, [batch, shape.out_channels, height, width]);
     Some(Tensor::from_data(data, &device))
+}
+
+/// Appends one image's output to the batch's; the first is moved, not copied (a batch of one, as
+/// the app and the CLI run, never copies its output).
+pub(super) fn append(batch: &mut Vec<f32>, image: Vec<f32>) {
+    if batch.is_empty() { *batch = image } else { batch.extend(image) }
 }

@@ -61,7 +61,7 @@ fn on_flex(
     let mut size = [0, 0];
     for image in input.storage::<f32>()[..batch * per_image].chunks_exact(per_image) {
         let (planes, out_size) = op(image, [channels, height, width]);
-        out.extend(planes);
+        super::conv::append(&mut out, planes);
         size = out_size;
     }
     let data = TensorData::new(out, [batch, channels, size[0], size[1]]);
