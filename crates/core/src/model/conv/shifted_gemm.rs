@@ -30,6 +30,11 @@ pub struct SameConv {
 const COLUMNS_PER_TASK: usize = 1024;
 /// Output channels per task: splits the deep layers (few columns, many channels) across threads.
 const CHANNELS_PER_TASK: usize = 64;
+/// Padded input per band of rows (see `band_rows`): a few MB, so the band also stays in cache.
+const BAND_BYTES: usize = 8 << 20;
+/// At least this many rows per band, so that the rows read around a band (up to 16 at ISNet's
+/// dilation of 8) stay a small part of it.
+const MIN_BAND_ROWS: usize = 16;
 
 impl SameConv {
     fn pad(&self) -> usize {
@@ -97,35 +102,54 @@ impl SameConv {
             weight.len(),
             self.out_channels * self.in_channels * self.kernel * self.kernel
         );
-        let padded = self.pad_input(parts);
         let weight = &Weights::new(self, weight, kernel);
         let mut output = vec![0.0f32; self.out_channels * self.height * self.width];
-        let tasks = self.tasks();
-        let out_ptr = SharedOut(output.as_mut_ptr());
-        let run_task = |&(channels, columns): &(Range, Range)| {
-            // SAFETY: tasks cover disjoint (channel, column) blocks, so each output element is
-            // written by exactly one task.
-            unsafe { self.run_task(&padded, weight, bias, relu, channels, columns, out_ptr) }
-        };
-        #[cfg(feature = "rayon")]
-        {
-            use rayon::prelude::*;
-            tasks.par_iter().for_each(run_task);
+        let rows = self.band_rows();
+        for first_row in (0..self.height).step_by(rows) {
+            let band = SameConv { height: rows.min(self.height - first_row), ..*self };
+            let padded = self.pad_rows(parts, first_row, band.height);
+            let out = SharedOut { ptr: output.as_mut_ptr(), spatial: self.height * self.width, first_row };
+            let run_task = |&(channels, columns): &(Range, Range)| {
+                // SAFETY: tasks cover disjoint (channel, column) blocks of the band, and bands
+                // disjoint rows, so each output element is written by exactly one task.
+                unsafe { band.run_task(&padded, weight, bias, relu, channels, columns, out) }
+            };
+            let tasks = band.tasks();
+            #[cfg(feature = "rayon")]
+            {
+                use rayon::prelude::*;
+                tasks.par_iter().for_each(run_task);
+            }
+            #[cfg(not(feature = "rayon"))]
+            tasks.iter().for_each(run_task);
         }
-        #[cfg(not(feature = "rayon"))]
-        tasks.iter().for_each(run_task);
         output
     }
 
-    fn pad_input(&self, parts: &[&[f32]]) -> Vec<f32> {
-        let (pad, wp, plane) = (self.pad(), self.padded_width(), self.padded_plane());
-        // The tail lets the WebAssembly kernel read whole register tiles past the last column.
+    /// Output rows per band: the padded input is built for one band of rows at a time (with the
+    /// rows around it that its taps read), about `BAND_BYTES` of it. The whole padded input of a
+    /// decoder layer at 512x512 would be 135 MB, and in WebAssembly, whose memory never shrinks,
+    /// that would stay the worker's size for good.
+    fn band_rows(&self) -> usize {
+        let row_bytes = self.in_channels * self.padded_width() * size_of::<f32>();
+        (BAND_BYTES / row_bytes).max(MIN_BAND_ROWS).min(self.height)
+    }
+
+    /// The input rows `first_row - pad .. first_row + rows + pad` of every channel, zero outside
+    /// the image, each row with `pad` zeros either side: `[in_channels, rows + 2 * pad, wp]`, then
+    /// `PADDED_TAIL` zeros.
+    fn pad_rows(&self, parts: &[&[f32]], first_row: usize, rows: usize) -> Vec<f32> {
+        let (pad, wp) = (self.pad(), self.padded_width());
+        let plane = (rows + 2 * pad) * wp;
+        // The tail lets the kernels read whole register tiles past the last column.
         let mut padded = vec![0.0f32; self.in_channels * plane + PADDED_TAIL];
         let channels: Vec<&[f32]> = parts.iter().flat_map(|part| part.chunks_exact(self.height * self.width)).collect();
+        // Image rows in the band with its halo, and where the first lands in the band.
+        let (from, to) = (first_row.saturating_sub(pad), (first_row + rows + pad).min(self.height));
         let pad_channel = |(src, dst): (&&[f32], &mut [f32])| {
-            for (y, row) in src.chunks_exact(self.width).enumerate() {
-                let start = (y + pad) * wp + pad;
-                dst[start..start + self.width].copy_from_slice(row);
+            for y in from..to {
+                let start = (y + pad - first_row) * wp + pad;
+                dst[start..start + self.width].copy_from_slice(&src[y * self.width..][..self.width]);
             }
         };
         #[cfg(feature = "rayon")]
@@ -148,8 +172,9 @@ impl SameConv {
             .collect()
     }
 
-    /// One block of output channels by one block of padded-width columns: accumulate every tap
-    /// into a scratch block, then write its real pixels with bias and ReLU.
+    /// One block of output channels by one block of padded-width columns of a band (`self` is
+    /// the band): accumulate every tap into a scratch block, then write its real pixels with
+    /// bias and ReLU.
     #[allow(clippy::too_many_arguments)]
     unsafe fn run_task(
         &self,
@@ -162,7 +187,6 @@ impl SameConv {
         out: SharedOut,
     ) {
         let (block, stride) = self.tap_products(padded, weight, (c0, c1), (n0, n1));
-        let spatial = self.height * self.width;
         let wp = self.padded_width();
         for (row, channel) in block.chunks_exact(stride).zip(c0..c1) {
             let b = bias.map_or(0.0, |b| b[channel]);
@@ -172,11 +196,11 @@ impl SameConv {
                 if first >= last {
                     continue;
                 }
-                let dst = channel * spatial + y * self.width + (first - y * wp);
+                let dst = channel * out.spatial + (out.first_row + y) * self.width + (first - y * wp);
                 for (i, &v) in row[first - n0..last - n0].iter().enumerate() {
                     let v = v + b;
                     // SAFETY: (channel, y, x) is inside the output, in this task's block.
-                    unsafe { *out.0.add(dst + i) = if relu { v.max(0.0) } else { v } };
+                    unsafe { *out.ptr.add(dst + i) = if relu { v.max(0.0) } else { v } };
                 }
             }
         }
@@ -307,8 +331,15 @@ impl SameConv {
 
 type Range = (usize, usize);
 
+/// The whole output, written by every task of every band.
 #[derive(Clone, Copy)]
-struct SharedOut(*mut f32);
+struct SharedOut {
+    ptr: *mut f32,
+    /// Pixels per output channel (the whole image's).
+    spatial: usize,
+    /// The image row the band starts at.
+    first_row: usize,
+}
 // SAFETY: tasks write disjoint elements (see `run`).
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
@@ -343,6 +374,15 @@ mod tests {
         check(conv(12, 70, 16, 16, 8), true);
         check(conv(3, 1, 1, 1, 1), false);
         check(conv(5, 130, 9, 70, 4), true);
+    }
+
+    #[test]
+    fn bands_of_rows_meet_without_seams() {
+        // 64 channels of 1000 (+4) floats: 32 rows per band, so three bands (32, 32, 6), each
+        // reading two rows of its neighbours (dilation 2).
+        let shape = SameConv { in_channels: 64, out_channels: 8, height: 70, width: 1000, kernel: 3, dilation: 2 };
+        assert_eq!(shape.band_rows(), 32);
+        check(shape, true);
     }
 
     #[test]
