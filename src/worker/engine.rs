@@ -117,5 +117,9 @@ pub async fn open(
     // The weights move into the engine: no second 88 MB copy in the worker's memory, whose
     // high-water mark never goes down again.
     let remover = open_cpu(manifest, weights, size)?;
+    // A 64x64 pass (tens of ms) before the first photo: the browser compiles WebAssembly in a
+    // quick first tier and optimises the functions that run hot, so without it the first photo's
+    // convolutions would start on the slow code.
+    remover.self_test().await?;
     Ok(Opened { remover, kind: EngineKind::Cpu, threads, note, weights: None })
 }

@@ -84,7 +84,8 @@ impl Remover {
     }
 
     /// A tiny pass (64x64) that proves the device can run the network at all, without waiting for
-    /// a full-size pass: the browser runs it before trusting WebGPU.
+    /// a full-size pass: the browser runs it before trusting WebGPU, and on the CPU engine to have
+    /// its WebAssembly optimised before the first photo.
     pub async fn self_test(&self) -> Result<(), RemoveError> {
         const SIDE: usize = 64;
         let data = TensorData::new(vec![0.0f32; 3 * SIDE * SIDE], [1, 3, SIDE, SIDE]);
