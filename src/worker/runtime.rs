@@ -80,7 +80,7 @@ pub fn start() {
 async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::EnginePreference, size: Option<usize>) {
     // The threaded CPU worker's threads start loading now, while the weights are read.
     #[cfg(feature = "threads")]
-    engine::begin_threads();
+    let _ = engine::begin_threads();
     let loaded = async {
         let started = request_log::now_ms();
         let manifest = model_fetch::manifest().await?;
