@@ -10,7 +10,24 @@ use web_sys::SubtleCrypto;
 
 /// `weights` checked against `manifest`; with sha2 where the browser has no SubtleCrypto (a page
 /// served over plain http from another host than localhost).
+///
+/// Where the manifest lists the sha256 of each chunk of the file, each chunk is hashed on its
+/// own: SubtleCrypto needs a copy outside WebAssembly memory (and makes one more of its own), so
+/// hashing the whole file at once held two extra 88 MB copies in the worker at start-up, the
+/// moment of the page's peak memory; chunk by chunk they are a few MB.
 pub async fn verify(manifest: &ModelManifest, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
+    let chunks = manifest.chunk_ranges();
+    if !chunks.is_empty() {
+        let mut digests = Vec::with_capacity(chunks.len());
+        for range in chunks {
+            let Some(digest) = weights.get(range).map(sha256) else { break };
+            match digest.await {
+                Some(digest) => digests.push(digest),
+                None => return manifest.verified(weights),
+            }
+        }
+        return manifest.verified_by_chunk_digests(weights, &digests);
+    }
     match sha256(&weights).await {
         Some(digest) => manifest.verified_by_digest(weights, &digest),
         None => manifest.verified(weights),

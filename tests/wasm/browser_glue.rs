@@ -25,6 +25,28 @@ fn manifest_for(id: &str, weights: &[u8]) -> ModelManifest {
         sha256,
         input_size: 1024,
         normalization: Normalization { mean: [128.0; 3], std: [256.0; 3] },
+        chunk_sha256: Vec::new(),
+        chunk_bytes: 0,
+    }
+}
+
+/// The browser's SHA-256 check of the weights, over the whole file and chunk by chunk (what the
+/// real manifest lists), on good and on damaged bytes.
+#[wasm_bindgen_test]
+async fn weights_are_checked_whole_and_chunk_by_chunk() {
+    let weights: Vec<u8> = (0..10_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let whole = manifest_for("digest", &weights);
+    let chunked = ModelManifest {
+        chunk_bytes: 4096,
+        chunk_sha256: weights.chunks(4096).map(|c| Sha256::digest(c).iter().map(|b| format!("{b:02x}")).collect()).collect(),
+        ..whole.clone()
+    };
+    let mut damaged = weights.clone();
+    damaged[9_000] ^= 0x40;
+    for manifest in [&whole, &chunked] {
+        let verified = bgone_web::browser::digest::verify(manifest, weights.clone()).await.expect("intact weights pass");
+        assert_eq!(verified.as_bytes(), weights.as_slice());
+        assert!(bgone_web::browser::digest::verify(manifest, damaged.clone()).await.is_err(), "damaged weights pass");
     }
 }
 
