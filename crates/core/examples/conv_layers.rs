@@ -3,7 +3,7 @@
 //! `cargo run --release -p bgone-core --features native-fast --example conv_layers`.
 use std::time::Instant;
 
-use bgone_core::model::{SameConv, conv_reference};
+use bgone_core::model::{SameConv, Source, conv_reference};
 
 fn main() {
     let shapes = [
@@ -30,7 +30,7 @@ fn main() {
             let bias = vec![0.1f32; co];
             let flops = 2.0 * 9.0 * (ci * co * size * size) as f64;
             let reps = ((4e9 / flops).ceil() as usize).max(2);
-            let run = || conv.run_with(kernel, &[&input], &weight, Some(&bias), true);
+            let run = || conv.run_with(kernel, &[Source::Same(&input)], &weight, Some(&bias), true);
             run();
             let start = Instant::now();
             for _ in 0..reps {

@@ -3,7 +3,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Device, Tensor, activation::sigmoid};
 
-use super::resample::{pool, upsample_like};
+use super::resample::pool;
 use super::rsu::{Rsu, rsu, rsu4f};
 
 /// Shapes of the network. `channel_divisor` > 1 gives a narrower ISNet with random weights,
@@ -85,10 +85,7 @@ impl Isnet {
         let hx5 = self.stage5.forward(pool(hx4.clone()));
         let hx6 = self.stage6.forward(pool(hx5.clone()));
 
-        let decode = |stage: &Rsu, deeper: Tensor<4>, skip: Tensor<4>| {
-            let up = upsample_like(deeper, &skip);
-            stage.forward_concatenated(vec![up, skip])
-        };
+        let decode = |stage: &Rsu, deeper: Tensor<4>, skip: Tensor<4>| stage.forward_upsampled_and(deeper, skip);
         let hx5d = decode(&self.stage5d, hx6, hx5);
         let hx4d = decode(&self.stage4d, hx5d, hx4);
         let hx3d = decode(&self.stage3d, hx4d, hx3);

@@ -11,7 +11,7 @@ mod rebnconv;
 mod resample;
 mod rsu;
 
-pub use conv::{SameConv, WeightValue};
+pub use conv::{SameConv, Source, WeightValue};
 #[doc(hidden)]
 pub use conv::reference as conv_reference;
 pub use isnet::{Isnet, IsnetConfig};

@@ -23,8 +23,9 @@ impl RebnConv {
         super::conv::conv2d(&self.conv_s1, x, true)
     }
 
-    /// `forward` of the channel concatenation of `parts`.
-    pub fn forward_concatenated(&self, parts: Vec<Tensor<4>>) -> Tensor<4> {
-        super::conv::conv2d_concatenated(&self.conv_s1, parts, true)
+    /// `forward` of the channel concatenation of `deeper` upsampled to the size of `skip`, and
+    /// `skip` (a decoder layer's input).
+    pub fn forward_upsampled_and(&self, deeper: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
+        super::conv::conv2d_upsampled_and(&self.conv_s1, deeper, skip, true)
     }
 }

@@ -2,7 +2,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use super::rebnconv::RebnConv;
-use super::resample::{pool, upsample_like};
+use super::resample::pool;
 
 /// DIS's residual U-block (RSU). One struct covers the whole family, so the forward pass that
 /// ISNet's eleven stages share is written once:
@@ -98,13 +98,18 @@ impl Rsu {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_concatenated(vec![x])
+        self.from_input_layer(self.rebnconvin.forward(x))
     }
 
-    /// `forward` of the channel concatenation of `parts` (ISNet's decoder stages take an
-    /// upsampled map and a skip connection); the CPU engine never builds the concatenation.
-    pub fn forward_concatenated(&self, parts: Vec<Tensor<4>>) -> Tensor<4> {
-        let hxin = self.rebnconvin.forward_concatenated(parts);
+    /// `forward` of the channel concatenation of `deeper` upsampled to the size of `skip`, and
+    /// `skip`: ISNet's decoder stages. The CPU engine never builds either (see
+    /// [`super::conv::conv2d_upsampled_and`]).
+    pub fn forward_upsampled_and(&self, deeper: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
+        self.from_input_layer(self.rebnconvin.forward_upsampled_and(deeper, skip))
+    }
+
+    /// The block after its input layer, whose output `hxin` is also the residual.
+    fn from_input_layer(&self, hxin: Tensor<4>) -> Tensor<4> {
         let encoder = self.encoder();
         let innermost = encoder.len() - 1;
         let mut skips = Vec::with_capacity(encoder.len());
@@ -119,8 +124,7 @@ impl Rsu {
         // The innermost output starts the decoder; it is not a skip connection of its own.
         let mut hxd = skips.pop().unwrap_or(hx);
         for (layer, skip) in self.decoder().into_iter().zip(skips.into_iter().rev()) {
-            let up = upsample_like(hxd, &skip);
-            hxd = layer.forward_concatenated(vec![up, skip]);
+            hxd = layer.forward_upsampled_and(hxd, skip);
         }
         hxd + hxin
     }

@@ -21,20 +21,33 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{DType, Tensor, TensorData, activation::relu, f16};
 
-pub use shifted_gemm::{SameConv, WeightValue};
+pub use shifted_gemm::{SameConv, Source, WeightValue};
 
 /// `conv(x)`, followed by a ReLU when `with_relu`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>, with_relu: bool) -> Tensor<4> {
-    conv2d_concatenated(conv, vec![x], with_relu)
-}
-
-/// `conv2d` of the channel concatenation of `parts`; on the CPU engine the concatenation is never
-/// built (see [`SameConv::run_concatenated`]).
-pub fn conv2d_concatenated(conv: &Conv2d, parts: Vec<Tensor<4>>, with_relu: bool) -> Tensor<4> {
-    if let Some(out) = on_flex(conv, &parts, with_relu) {
+    let [_, _, height, width] = x.dims();
+    if let Some(out) = on_flex(conv, &[(&x, false)], [height, width], with_relu) {
         return out;
     }
-    let x = if parts.len() == 1 { parts.into_iter().next().expect("one part") } else { Tensor::cat(parts, 1) };
+    on_any_engine(conv, x, with_relu)
+}
+
+/// `conv2d` of the channel concatenation of `deeper`, upsampled to the size of `skip`
+/// (bilinear, half-pixel centres, as DIS's `_upsample_like`), and `skip`: the input of every
+/// ISNet decoder layer. On the CPU engine neither the upsampled map nor the concatenation is
+/// ever built: the upsampling is done row by row as the padded input is filled (see
+/// [`Source::Resized`]); at 512x512 they are 64 MB each.
+pub fn conv2d_upsampled_and(conv: &Conv2d, deeper: Tensor<4>, skip: Tensor<4>, with_relu: bool) -> Tensor<4> {
+    let [_, _, height, width] = skip.dims();
+    let resized = deeper.dims()[2..] != [height, width];
+    if let Some(out) = on_flex(conv, &[(&deeper, resized), (&skip, false)], [height, width], with_relu) {
+        return out;
+    }
+    let up = super::resample::upsample_to(deeper, [height, width]);
+    on_any_engine(conv, Tensor::cat(vec![up, skip], 1), with_relu)
+}
+
+fn on_any_engine(conv: &Conv2d, x: Tensor<4>, with_relu: bool) -> Tensor<4> {
     let out = if conv.weight.val().dtype() == x.dtype() { conv.forward(x) } else { widened(conv, x.dtype()).forward(x) };
     if with_relu { relu(out) } else { out }
 }
@@ -49,18 +62,18 @@ fn widened(conv: &Conv2d, dtype: DType) -> Conv2d {
     widened
 }
 
-/// The shape of `conv` applied to the concatenation of `parts` when it is one [`SameConv`]
-/// computes.
-fn same_conv(conv: &Conv2d, parts: &[Tensor<4>]) -> Option<SameConv> {
-    let [batch, _, height, width] = parts.first()?.dims();
-    let fits = |part: &Tensor<4>| {
+/// The shape of `conv` applied to the concatenation of `parts` (each flagged when it is to be
+/// resized to `[height, width]`) when it is one [`SameConv`] computes.
+fn same_conv(conv: &Conv2d, parts: &[(&Tensor<4>, bool)], [height, width]: [usize; 2]) -> Option<SameConv> {
+    let batch = parts.first()?.0.dims()[0];
+    let fits = |&(part, resized): &(&Tensor<4>, bool)| {
         let [b, _, h, w] = part.dims();
-        [b, h, w] == [batch, height, width] && part.dtype() == DType::F32
+        b == batch && (resized || [h, w] == [height, width]) && h * w > 0 && part.dtype() == DType::F32
     };
     if !parts.iter().all(fits) {
         return None;
     }
-    let in_channels = parts.iter().map(|part| part.dims()[1]).sum();
+    let in_channels = parts.iter().map(|(part, _)| part.dims()[1]).sum();
     let [out_channels, weight_in, kernel, kernel_w] = conv.weight.dims();
     let [dilation, dilation_w] = conv.dilation;
     let pad = dilation * kernel.saturating_sub(1) / 2;
@@ -75,12 +88,12 @@ fn same_conv(conv: &Conv2d, parts: &[Tensor<4>]) -> Option<SameConv> {
     .then_some(shape)
 }
 
-fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor<4>> {
-    let shape = same_conv(conv, parts)?;
-    let device = parts[0].device();
+fn on_flex(conv: &Conv2d, parts: &[(&Tensor<4>, bool)], size: [usize; 2], with_relu: bool) -> Option<Tensor<4>> {
+    let shape = same_conv(conv, parts, size)?;
+    let device = parts[0].0.device();
     let inputs = parts
         .iter()
-        .map(|part| part.clone().try_into_primitive::<Flex>().ok().map(|t| t.to_contiguous()))
+        .map(|(part, _)| (*part).clone().try_into_primitive::<Flex>().ok().map(|t| t.to_contiguous()))
         .collect::<Option<Vec<_>>>()?;
     let weight = conv.weight.val().try_into_primitive::<Flex>().ok()?.to_contiguous();
     let bias = match &conv.bias {
@@ -98,25 +111,27 @@ fn on_flex(conv: &Conv2d, parts: &[Tensor<4>], with_relu: bool) -> Option<Tensor
     if !matches!(weight.dtype(), DType::F32 | DType::F16) {
         return None;
     }
-    let [batch, _, height, width] = parts[0].dims();
-    let plane = height * width;
+    let batch = parts[0].0.dims()[0];
     let mut out = Vec::new();
     for image in 0..batch {
-        let slices: Vec<&[f32]> = inputs
+        let sources: Vec<Source> = inputs
             .iter()
             .zip(parts)
-            .map(|(input, part)| {
-                let per_image = part.dims()[1] * plane;
-                &input.storage::<f32>()[image * per_image..][..per_image]
+            .map(|(input, &(part, resized))| {
+                let [_, channels, height, width] = part.dims();
+                let per_image = channels * height * width;
+                let planes = &input.storage::<f32>()[image * per_image..][..per_image];
+                if resized { Source::Resized { planes, height, width } } else { Source::Same(planes) }
             })
             .collect();
         let bias = bias.as_deref();
         let image_out = match weight.dtype() {
-            DType::F16 => shape.run_concatenated(&slices, &weight.storage::<f16>()[..weights], bias, with_relu),
-            _ => shape.run_concatenated(&slices, &weight.storage::<f32>()[..weights], bias, with_relu),
+            DType::F16 => shape.run_sources(&sources, &weight.storage::<f16>()[..weights], bias, with_relu),
+            _ => shape.run_sources(&sources, &weight.storage::<f32>()[..weights], bias, with_relu),
         };
         append(&mut out, image_out);
     }
+    let [height, width] = size;
     let data = TensorData::new(out, [batch, shape.out_channels, height, width]);
     Some(Tensor::from_data(data, &device))
 }

@@ -50,7 +50,7 @@ pub fn worst_difference(shape: SameConv, relu: bool, kernel: Option<TileKernel>)
     let input = test_values(shape.in_channels * shape.height * shape.width, 1);
     let weight = test_values(shape.out_channels * shape.in_channels * shape.kernel * shape.kernel, 2);
     let bias = test_values(shape.out_channels, 3);
-    let fast = shape.run_with(kernel, &[&input], &weight, Some(&bias), relu);
+    let fast = shape.run_with(kernel, &[super::Source::Same(&input)], &weight, Some(&bias), relu);
     let slow = convolve(&shape, &input, &weight, &bias, relu);
     fast.iter().zip(&slow).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
 }

@@ -11,7 +11,10 @@
 //! itself multiplies with) on other CPUs. The padded columns are dropped as the bias and the
 //! ReLU are applied, in the same pass.
 
+use std::sync::Arc;
+
 use super::register_tiles::{Operands, TileKernel, accumulate, fastest, pack_weights};
+use crate::model::resample::planes::{Tap, resize_row, taps};
 
 /// Shape of one convolution: input `[in_channels, height, width]`, weight
 /// `[out_channels, in_channels, kernel, kernel]`, "same" padding `dilation * (kernel - 1) / 2`.
@@ -23,6 +26,47 @@ pub struct SameConv {
     pub width: usize,
     pub kernel: usize,
     pub dilation: usize,
+}
+
+/// One input of a convolution: channels at the convolution's size, or channels of another size
+/// that are resized to it as they are read (bilinear, half-pixel centres: `model::resample`).
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// `[channels, height, width]` at the convolution's `height` and `width`.
+    Same(&'a [f32]),
+    /// `[channels, height, width]` of these `height` and `width`.
+    Resized { planes: &'a [f32], height: usize, width: usize },
+}
+
+impl<'a> Source<'a> {
+    /// How many channels it holds, for a convolution of `spatial` pixels per channel.
+    fn channels(&self, spatial: usize) -> usize {
+        match self {
+            Self::Same(planes) => planes.len() / spatial,
+            Self::Resized { planes, height, width } => planes.len() / (height * width),
+        }
+    }
+
+    /// One [`ChannelSource`] per channel, for a convolution of shape `conv`.
+    fn split(&self, conv: &SameConv) -> Vec<ChannelSource<'a>> {
+        match *self {
+            Self::Same(planes) => planes.chunks_exact(conv.height * conv.width).map(ChannelSource::Same).collect(),
+            Self::Resized { planes, height, width } => {
+                let (rows, columns) = (Arc::new(taps(height, conv.height)), Arc::new(taps(width, conv.width)));
+                planes
+                    .chunks_exact(height * width)
+                    .map(|plane| ChannelSource::Resized { plane, width, rows: rows.clone(), columns: columns.clone() })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// One channel of a [`Source`].
+enum ChannelSource<'a> {
+    Same(&'a [f32]),
+    /// A plane `width` wide, and the taps that resize its rows and columns.
+    Resized { plane: &'a [f32], width: usize, rows: Arc<Vec<Tap>>, columns: Arc<Vec<Tap>> },
 }
 
 /// Output columns per task: enough work per `gemm` call to amortise its packing, small enough
@@ -74,15 +118,22 @@ impl SameConv {
     }
 
     /// As [`Self::run`] on the channel concatenation of `parts` (each `[channels, height,
-    /// width]`), without building it: the parts are copied straight into the padded input. ISNet's
-    /// decoders convolve the concatenation of an upsampled map and a skip connection, up to 128
-    /// channels at 512x512 (134 MB that are never allocated).
+    /// width]`), without building it: the parts are copied straight into the padded input.
+    pub fn run_concatenated<W: WeightValue>(&self, parts: &[&[f32]], weight: &[W], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+        let sources: Vec<Source> = parts.iter().map(|part| Source::Same(part)).collect();
+        self.run_sources(&sources, weight, bias, relu)
+    }
+
+    /// As [`Self::run`] on the channel concatenation of `sources`, each read into the padded
+    /// input as it is needed, resized where it is [`Source::Resized`]. ISNet's decoders convolve
+    /// the concatenation of an upsampled map and a skip connection, up to 128 channels at
+    /// 512x512: neither the upsampled map nor the concatenation is ever allocated.
     ///
     /// The weights may be `f32` or `f16` (the CPU engine keeps ISNet's in f16, as stored: half the
     /// memory); they are widened to `f32` as they are packed for the kernel, and every product and
     /// sum is in `f32`.
-    pub fn run_concatenated<W: WeightValue>(&self, parts: &[&[f32]], weight: &[W], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
-        self.run_with(fastest(), parts, weight, bias, relu)
+    pub fn run_sources<W: WeightValue>(&self, sources: &[Source], weight: &[W], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+        self.run_with(fastest(), sources, weight, bias, relu)
     }
 
     /// As [`Self::run_concatenated`] with a given kernel (`None`: `gemm`), for tests and
@@ -91,13 +142,13 @@ impl SameConv {
     pub fn run_with<W: WeightValue>(
         &self,
         kernel: Option<TileKernel>,
-        parts: &[&[f32]],
+        sources: &[Source],
         weight: &[W],
         bias: Option<&[f32]>,
         relu: bool,
     ) -> Vec<f32> {
         debug_assert!(self.is_supported());
-        debug_assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), self.in_channels * self.height * self.width);
+        debug_assert_eq!(sources.iter().map(|s| s.channels(self.height * self.width)).sum::<usize>(), self.in_channels);
         debug_assert_eq!(
             weight.len(),
             self.out_channels * self.in_channels * self.kernel * self.kernel
@@ -107,7 +158,7 @@ impl SameConv {
         let rows = self.band_rows();
         for first_row in (0..self.height).step_by(rows) {
             let band = SameConv { height: rows.min(self.height - first_row), ..*self };
-            let padded = self.pad_rows(parts, first_row, band.height);
+            let padded = self.pad_rows(sources, first_row, band.height);
             let out = SharedOut { ptr: output.as_mut_ptr(), spatial: self.height * self.width, first_row };
             let run_task = |&(channels, columns): &(Range, Range)| {
                 // SAFETY: tasks cover disjoint (channel, column) blocks of the band, and bands
@@ -138,18 +189,22 @@ impl SameConv {
     /// The input rows `first_row - pad .. first_row + rows + pad` of every channel, zero outside
     /// the image, each row with `pad` zeros either side: `[in_channels, rows + 2 * pad, wp]`, then
     /// `PADDED_TAIL` zeros.
-    fn pad_rows(&self, parts: &[&[f32]], first_row: usize, rows: usize) -> Vec<f32> {
+    fn pad_rows(&self, sources: &[Source], first_row: usize, rows: usize) -> Vec<f32> {
         let (pad, wp) = (self.pad(), self.padded_width());
         let plane = (rows + 2 * pad) * wp;
         // The tail lets the kernels read whole register tiles past the last column.
         let mut padded = vec![0.0f32; self.in_channels * plane + PADDED_TAIL];
-        let channels: Vec<&[f32]> = parts.iter().flat_map(|part| part.chunks_exact(self.height * self.width)).collect();
+        let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
         // Image rows in the band with its halo, and where the first lands in the band.
         let (from, to) = (first_row.saturating_sub(pad), (first_row + rows + pad).min(self.height));
-        let pad_channel = |(src, dst): (&&[f32], &mut [f32])| {
+        let pad_channel = |(source, dst): (&ChannelSource, &mut [f32])| {
             for y in from..to {
                 let start = (y + pad - first_row) * wp + pad;
-                dst[start..start + self.width].copy_from_slice(&src[y * self.width..][..self.width]);
+                let row = &mut dst[start..start + self.width];
+                match source {
+                    ChannelSource::Same(src) => row.copy_from_slice(&src[y * self.width..][..self.width]),
+                    ChannelSource::Resized { plane, width, rows, columns } => resize_row(plane, *width, rows[y], columns, row),
+                }
             }
         };
         #[cfg(feature = "rayon")]
@@ -392,6 +447,22 @@ mod tests {
         let weight = test_values(5 * 7 * 9, 5);
         let (a, b) = input.split_at(3 * 9 * 11);
         assert_eq!(shape.run_concatenated(&[a, b], &weight, None, true), shape.run(&input, &weight, None, true));
+    }
+
+    #[test]
+    fn a_resized_source_is_the_convolution_of_the_resized_channels() {
+        // 3 channels of 5x6 upsampled to 9x11, then 2 channels at 9x11.
+        let shape = SameConv { in_channels: 5, out_channels: 6, height: 9, width: 11, kernel: 3, dilation: 1 };
+        let small = test_values(3 * 5 * 6, 8);
+        let skip = test_values(2 * 9 * 11, 9);
+        let weight = test_values(6 * 5 * 9, 10);
+        let resized = crate::model::resample::planes::bilinear(&small, 3, [5, 6], [9, 11]);
+        let sources = [Source::Resized { planes: &small, height: 5, width: 6 }, Source::Same(&skip)];
+        for kernel in available().into_iter().map(Some).chain([None]) {
+            let fused = shape.run_with(kernel, &sources, &weight, None, true);
+            let unfused = shape.run_with(kernel, &[Source::Same(&resized), Source::Same(&skip)], &weight, None, true);
+            assert_eq!(fused, unfused, "{kernel:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! every decoder. Burn's `MaxPool2d` and `interpolate` on every engine, with a faster path on
 //! the CPU engine ([`planes`]), as for the convolutions.
 
-mod planes;
+pub(super) mod planes;
 
 use burn::backend::Flex;
 use burn::nn::pool::MaxPool2dConfig;
@@ -21,13 +21,8 @@ pub fn pool(x: Tensor<4>) -> Tensor<4> {
     MaxPool2dConfig::new([2, 2]).with_ceil_mode(true).init().forward(x)
 }
 
-/// DIS's `_upsample_like`: bilinear resize of `x` to the spatial size of `like`, with
-/// half-pixel centres (`align_corners = false`; Burn's own default is `true`).
-pub fn upsample_like(x: Tensor<4>, like: &Tensor<4>) -> Tensor<4> {
-    let [_, _, height, width] = like.dims();
-    upsample_to(x, [height, width])
-}
-
+/// DIS's `_upsample_like`: bilinear resize of `x` to `size`, with half-pixel centres
+/// (`align_corners = false`; Burn's own default is `true`).
 pub fn upsample_to(x: Tensor<4>, size: [usize; 2]) -> Tensor<4> {
     let [_, _, height, width] = x.dims();
     if [height, width] == size {

@@ -36,21 +36,30 @@ pub fn bilinear(input: &[f32], channels: usize, [height, width]: [usize; 2], [ou
     let row = |(index, out_row): (usize, &mut [f32])| {
         let (channel, y) = (index / out_h, index % out_h);
         let plane = &input[channel * height * width..][..height * width];
-        let (y0, y1, wy) = rows[y];
-        let (top, bottom) = (&plane[y0 * width..][..width], &plane[y1 * width..][..width]);
-        for (value, &(x0, x1, wx)) in out_row.iter_mut().zip(&columns) {
-            let upper = top[x0] + wx * (top[x1] - top[x0]);
-            let lower = bottom[x0] + wx * (bottom[x1] - bottom[x0]);
-            *value = upper + wy * (lower - upper);
-        }
+        resize_row(plane, width, rows[y], &columns, out_row);
     };
     for_each_row(&mut out, out_w, row);
     out
 }
 
+/// One output row of [`bilinear`]: input rows `row.0` and `row.1` of `plane` (`width` wide)
+/// blended with weight `row.2`, each column by its [`taps`]. The convolutions call it too, to
+/// upsample a decoder's input as they read it (`model::conv`), so both give the same values.
+pub fn resize_row(plane: &[f32], width: usize, (y0, y1, wy): Tap, columns: &[Tap], out: &mut [f32]) {
+    let (top, bottom) = (&plane[y0 * width..][..width], &plane[y1 * width..][..width]);
+    for (value, &(x0, x1, wx)) in out.iter_mut().zip(columns) {
+        let upper = top[x0] + wx * (top[x1] - top[x0]);
+        let lower = bottom[x0] + wx * (bottom[x1] - bottom[x0]);
+        *value = upper + wy * (lower - upper);
+    }
+}
+
+/// Two input positions and the weight of the second.
+pub type Tap = (usize, usize, f32);
+
 /// For each output position along one axis: the two input positions it blends and the weight
 /// of the second.
-fn taps(input: usize, output: usize) -> Vec<(usize, usize, f32)> {
+pub fn taps(input: usize, output: usize) -> Vec<Tap> {
     let scale = input as f32 / output as f32;
     (0..output)
         .map(|i| {
