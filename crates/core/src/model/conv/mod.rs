@@ -22,6 +22,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::{DType, Tensor, TensorData, activation::relu, f16};
 
 pub use shifted_gemm::{SameConv, Source, WeightValue};
+use shifted_gemm::widen_all;
 
 /// `conv(x)`, followed by a ReLU when `with_relu`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>, with_relu: bool) -> Tensor<4> {
@@ -100,8 +101,8 @@ fn on_flex(conv: &Conv2d, parts: &[(&Tensor<4>, bool)], size: [usize; 2], with_r
         Some(bias) => {
             let bias = bias.val().try_into_primitive::<Flex>().ok()?.to_contiguous();
             Some(match bias.dtype() {
-                DType::F32 => bias.storage::<f32>()[..shape.out_channels].to_vec(),
-                DType::F16 => bias.storage::<f16>()[..shape.out_channels].iter().map(|b| b.to_f32()).collect(),
+                DType::F32 => widen_all(&bias.storage::<f32>()[..shape.out_channels]),
+                DType::F16 => widen_all(&bias.storage::<f16>()[..shape.out_channels]),
                 _ => return None,
             })
         }

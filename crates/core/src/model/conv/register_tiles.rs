@@ -6,8 +6,8 @@
 //! input, so a kernel can read it where it is, with no packing of the input per tap, and keep a
 //! tile of output channels by columns in registers across every input channel and tap of a pass.
 //! In the browser `gemm`'s simd128 kernel took two thirds of a cutout (V8 profile). Natively,
-//! on ISNet's layer shapes with 2 threads (`conv_layers` example), `gemm` runs at 105 GFLOP/s,
-//! the AVX2 kernel at 113 and the AVX-512 one at 158.
+//! on ISNet's layer shapes with 2 threads (`conv_layers` example, three runs), `gemm` runs at
+//! 105-119 GFLOP/s, the AVX2 kernel at 113-125 and the AVX-512 one at 129-158.
 //! Each instruction set has a file with its vector operations and tile size: `simd128_taps`
 //! (WebAssembly), `x86_taps` (AVX-512 and AVX2 with FMA). Elsewhere `gemm` does the work.
 

@@ -154,11 +154,12 @@ impl SameConv {
             self.out_channels * self.in_channels * self.kernel * self.kernel
         );
         let weight = &Weights::new(self, weight, kernel);
+        let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
         let mut output = vec![0.0f32; self.out_channels * self.height * self.width];
         let rows = self.band_rows();
         for first_row in (0..self.height).step_by(rows) {
             let band = SameConv { height: rows.min(self.height - first_row), ..*self };
-            let padded = self.pad_rows(sources, first_row, band.height);
+            let padded = self.pad_rows(&channels, first_row, band.height);
             let out = SharedOut { ptr: output.as_mut_ptr(), spatial: self.height * self.width, first_row };
             let run_task = |&(channels, columns): &(Range, Range)| {
                 // SAFETY: tasks cover disjoint (channel, column) blocks of the band, and bands
@@ -189,12 +190,11 @@ impl SameConv {
     /// The input rows `first_row - pad .. first_row + rows + pad` of every channel, zero outside
     /// the image, each row with `pad` zeros either side: `[in_channels, rows + 2 * pad, wp]`, then
     /// `PADDED_TAIL` zeros.
-    fn pad_rows(&self, sources: &[Source], first_row: usize, rows: usize) -> Vec<f32> {
+    fn pad_rows(&self, channels: &[ChannelSource], first_row: usize, rows: usize) -> Vec<f32> {
         let (pad, wp) = (self.pad(), self.padded_width());
         let plane = (rows + 2 * pad) * wp;
         // The tail lets the kernels read whole register tiles past the last column.
         let mut padded = vec![0.0f32; self.in_channels * plane + PADDED_TAIL];
-        let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
         // Image rows in the band with its halo, and where the first lands in the band.
         let (from, to) = (first_row.saturating_sub(pad), (first_row + rows + pad).min(self.height));
         let pad_channel = |(source, dst): (&ChannelSource, &mut [f32])| {
@@ -283,6 +283,11 @@ impl WeightValue for burn::tensor::f16 {
     }
 }
 
+/// `values` in `f32`.
+pub fn widen_all<W: WeightValue>(values: &[W]) -> Vec<f32> {
+    values.iter().map(|v| v.widen()).collect()
+}
+
 /// The layer's weights in `f32`, as the tap products read them.
 enum Weights {
     /// `[out_channels, in_channels, kernel, kernel]`: what `gemm` reads.
@@ -299,7 +304,7 @@ impl Weights {
         let kernel = kernel.filter(|kernel| conv.out_channels >= kernel.rows);
         match kernel {
             Some(kernel) => Self::Tiles(kernel, pack_weights(raw, conv.out_channels, conv.in_channels, taps, kernel.rows)),
-            None => Self::Raw(raw.iter().map(|w| w.widen()).collect()),
+            None => Self::Raw(widen_all(raw)),
         }
     }
 }

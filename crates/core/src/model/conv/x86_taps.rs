@@ -11,82 +11,54 @@ use super::register_tiles::TileKernel;
 pub const AVX512: TileKernel = TileKernel { name: "avx512", rows: 8, columns: 48, product: avx512::tile_product };
 pub const AVX2: TileKernel = TileKernel { name: "avx2", rows: 4, columns: 16, product: avx2::tile_product };
 
-mod avx512 {
-    use core::arch::x86_64::*;
+/// A kernel module for one instruction set: its five vector operations, compiled for
+/// `$feature` so that they inline into the kernel body, and the body (`tile_product!`).
+macro_rules! x86_kernel {
+    ($module:ident, $feature:literal, $vector:ident, zero: $zero:ident, load: $load:ident,
+     store: $store:ident, splat: $splat:ident, madd: $madd:ident, $($shape:tt)*) => {
+        mod $module {
+            use core::arch::x86_64::*;
 
-    use super::super::register_tiles::tile_product;
+            use super::super::register_tiles::tile_product;
 
-    type Vector = __m512;
+            type Vector = $vector;
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn zero() -> __m512 {
-        _mm512_setzero_ps()
-    }
+            #[target_feature(enable = $feature)]
+            #[inline]
+            fn zero() -> Vector {
+                $zero()
+            }
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn load(p: *const f32) -> __m512 {
-        unsafe { _mm512_loadu_ps(p) }
-    }
+            #[target_feature(enable = $feature)]
+            #[inline]
+            unsafe fn load(p: *const f32) -> Vector {
+                unsafe { $load(p) }
+            }
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn store(p: *mut f32, v: __m512) {
-        unsafe { _mm512_storeu_ps(p, v) }
-    }
+            #[target_feature(enable = $feature)]
+            #[inline]
+            unsafe fn store(p: *mut f32, v: Vector) {
+                unsafe { $store(p, v) }
+            }
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    unsafe fn splat(p: *const f32) -> __m512 {
-        _mm512_set1_ps(unsafe { *p })
-    }
+            #[target_feature(enable = $feature)]
+            #[inline]
+            unsafe fn splat(p: *const f32) -> Vector {
+                $splat(unsafe { *p })
+            }
 
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn madd(a: __m512, b: __m512, acc: __m512) -> __m512 {
-        _mm512_fmadd_ps(a, b, acc)
-    }
+            #[target_feature(enable = $feature)]
+            #[inline]
+            fn madd(a: Vector, b: Vector, acc: Vector) -> Vector {
+                $madd(a, b, acc)
+            }
 
-    tile_product!(#[target_feature(enable = "avx512f")] rows: 8, vectors: 3, lanes: 16);
+            tile_product!(#[target_feature(enable = $feature)] $($shape)*);
+        }
+    };
 }
 
-mod avx2 {
-    use core::arch::x86_64::*;
-
-    use super::super::register_tiles::tile_product;
-
-    type Vector = __m256;
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn zero() -> __m256 {
-        _mm256_setzero_ps()
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn load(p: *const f32) -> __m256 {
-        unsafe { _mm256_loadu_ps(p) }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn store(p: *mut f32, v: __m256) {
-        unsafe { _mm256_storeu_ps(p, v) }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn splat(p: *const f32) -> __m256 {
-        unsafe { _mm256_broadcast_ss(&*p) }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn madd(a: __m256, b: __m256, acc: __m256) -> __m256 {
-        _mm256_fmadd_ps(a, b, acc)
-    }
-
-    tile_product!(#[target_feature(enable = "avx2,fma")] rows: 4, vectors: 2, lanes: 8);
-}
+x86_kernel!(avx512, "avx512f", __m512, zero: _mm512_setzero_ps, load: _mm512_loadu_ps, store: _mm512_storeu_ps,
+    splat: _mm512_set1_ps, madd: _mm512_fmadd_ps, rows: 8, vectors: 3, lanes: 16);
+x86_kernel!(avx2, "avx2,fma", __m256, zero: _mm256_setzero_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
+    splat: _mm256_set1_ps, madd: _mm256_fmadd_ps, rows: 4, vectors: 2, lanes: 8);
