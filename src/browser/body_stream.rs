@@ -9,7 +9,7 @@ use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 /// Reads `body` to its end. `expected` sizes the buffer up front; `on_chunk` gets the bytes read
 /// so far after every chunk.
-pub async fn read_all(body: ReadableStream, expected: usize, mut on_chunk: impl FnMut(usize)) -> Result<Vec<u8>, JsValue> {
+pub async fn read_all(body: ReadableStream, expected: usize, mut on_chunk: impl FnMut(&[u8])) -> Result<Vec<u8>, JsValue> {
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::with_capacity(expected);
     loop {
@@ -21,7 +21,7 @@ pub async fn read_all(body: ReadableStream, expected: usize, mut on_chunk: impl 
         let start = bytes.len();
         bytes.resize(start + value.length() as usize, 0);
         value.copy_to(&mut bytes[start..]);
-        on_chunk(bytes.len());
+        on_chunk(&bytes);
     }
     Ok(bytes)
 }

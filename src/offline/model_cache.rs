@@ -36,8 +36,9 @@ async fn open(name: &str) -> Result<Cache, OfflineError> {
     Ok(JsFuture::from(storage()?.open(name)).await?.unchecked_into())
 }
 
-/// The cached bytes, or `None` if this version is not cached.
-pub async fn read(manifest: &ModelManifest) -> Result<Option<Vec<u8>>, OfflineError> {
+/// The cached bytes, or `None` if this version is not cached. `on_chunk` sees the bytes read so
+/// far as they arrive (to check them while the rest is read).
+pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Result<Option<Vec<u8>>, OfflineError> {
     let name = cache_name(manifest);
     if !JsFuture::from(storage()?.has(&name)).await?.as_bool().unwrap_or(false) {
         return Ok(None);
@@ -48,7 +49,7 @@ pub async fn read(manifest: &ModelManifest) -> Result<Option<Vec<u8>>, OfflineEr
     }
     let response: Response = hit.unchecked_into();
     let Some(body) = response.body() else { return Ok(None) };
-    Ok(Some(body_stream::read_all(body, manifest.bytes as usize, |_| {}).await?))
+    Ok(Some(body_stream::read_all(body, manifest.bytes as usize, on_chunk).await?))
 }
 
 /// Stores the (already verified) weights. A full quota comes back as

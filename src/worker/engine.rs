@@ -114,12 +114,14 @@ pub async fn open(
             1
         }
     };
+    crate::startup_steps::step("threads");
     // The weights move into the engine: no second 88 MB copy in the worker's memory, whose
     // high-water mark never goes down again.
     let remover = open_cpu(manifest, weights, size)?;
-    // A 64x64 pass (tens of ms) before the first photo: the browser compiles WebAssembly in a
-    // quick first tier and optimises the functions that run hot, so without it the first photo's
-    // convolutions would start on the slow code.
-    remover.self_test().await?;
+    crate::startup_steps::step("load");
+    // No test pass before the first photo (there was one, 64x64, to have the browser optimise the
+    // hot code first): it took 130-250 ms of every start, and without it the first photo's pass
+    // measured no slower than the next ones (the convolutions' inner loops are hot within the
+    // first layer).
     Ok(Opened { remover, kind: EngineKind::Cpu, threads, note, weights: None })
 }

@@ -9,6 +9,8 @@ mod model_fetch;
 mod model_source;
 #[cfg(target_arch = "wasm32")]
 mod runtime;
+#[cfg(target_arch = "wasm32")]
+mod startup_steps;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

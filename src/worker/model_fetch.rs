@@ -34,20 +34,23 @@ pub async fn manifest() -> Result<ModelManifest, FetchError> {
     Ok(ModelManifest::from_json(&text.as_string().unwrap_or_default())?)
 }
 
-/// The weights, streamed so the page can show MB and percent, then checked against the manifest.
+/// The weights, streamed so the page can show MB and percent, and checked against the manifest
+/// as they arrive.
 pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64)) -> Result<VerifiedWeights, FetchError> {
     let url = format!("models/{}", manifest.file);
     let body = response(&url).await?.body().ok_or_else(|| FetchError::Network("empty response".into()))?;
     // Every 1 MB is enough for a smooth bar without flooding the page with messages.
     let mut reported = 0usize;
+    let mut check = digest::StreamingCheck::new(manifest);
     let bytes = body_stream::read_all(body, manifest.bytes as usize, |read| {
-        if read - reported >= 1 << 20 {
-            reported = read;
-            progress(read as u64, manifest.bytes);
+        check.feed(read);
+        if read.len() - reported >= 1 << 20 {
+            reported = read.len();
+            progress(read.len() as u64, manifest.bytes);
         }
     })
     .await
     .map_err(js_error)?;
     progress(bytes.len() as u64, manifest.bytes);
-    Ok(digest::verify(manifest, bytes).await?)
+    Ok(check.finish(bytes).await?)
 }

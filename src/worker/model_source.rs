@@ -8,6 +8,7 @@ use bgone_web::offline::{OfflineError, model_cache, now_epoch_ms, registry};
 use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
 
 use crate::model_fetch::{self, FetchError};
+use crate::startup_steps;
 
 /// Tells the page where the offline copy stands.
 pub fn report(send: &impl Fn(&FromWorker), state: ModelStoreState, record: Option<ModelRecord>, message: Option<String>) {
@@ -44,11 +45,17 @@ fn record_for(manifest: &ModelManifest, cached_at: f64) -> ModelRecord {
 /// Reads the offline copy and checks it against the manifest's sha256. A damaged copy is deleted.
 pub async fn check_cached(manifest: &ModelManifest) -> Cached {
     let registered = registry::get(&manifest.id).await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
-    match model_cache::read(manifest).await {
-        Ok(Some(bytes)) => match digest::verify(manifest, bytes).await {
+    startup_steps::step("registry");
+    let mut check = digest::StreamingCheck::new(manifest);
+    let read = model_cache::read(manifest, |read| check.feed(read)).await;
+    startup_steps::step("read");
+    match read {
+        Ok(Some(bytes)) => match check.finish(bytes).await {
             Ok(bytes) => {
+                startup_steps::step("check");
                 let record = record_for(manifest, registered.map_or_else(now_epoch_ms, |r| r.cached_at));
                 let _ = registry::put(&record).await;
+                startup_steps::step("record");
                 Cached::Intact(bytes, record)
             }
             Err(error) => {

@@ -13,7 +13,7 @@ use image::DynamicImage;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::{engine, model_fetch, model_source};
+use crate::{engine, model_fetch, model_source, startup_steps};
 
 struct State {
     engine: Option<Engine>,
@@ -83,7 +83,9 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
     let _ = engine::begin_threads();
     let loaded = async {
         let started = request_log::now_ms();
+        startup_steps::begin();
         let manifest = model_fetch::manifest().await?;
+        startup_steps::step("manifest");
         state.borrow_mut().manifest = Some(manifest.clone());
         let weights = model_source::weights(&manifest, &send).await?;
         let fetched = request_log::now_ms();
@@ -92,11 +94,12 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
             .map_err(|error| error.to_string())?;
         // Start-up time, for whoever looks into a slow start (the console of the page).
         web_sys::console::info_1(&format!(
-            "bgone worker: model ready in {:.0} ms (weights {:.0} ms, engine {:.0} ms; memory {:.0} MiB)",
+            "bgone worker: model ready in {:.0} ms (weights {:.0} ms, engine {:.0} ms; memory {:.0} MiB; {})",
             request_log::now_ms() - started,
             fetched - started,
             request_log::now_ms() - fetched,
-            memory_mib()
+            memory_mib(),
+            startup_steps::summary()
         ).into());
         let fallback = opened.weights.map(|weights| (manifest, weights, size));
         Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback))

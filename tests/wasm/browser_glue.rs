@@ -48,6 +48,31 @@ async fn weights_are_checked_whole_and_chunk_by_chunk() {
         assert_eq!(verified.as_bytes(), weights.as_slice());
         assert!(bgone_web::browser::digest::verify(manifest, damaged.clone()).await.is_err(), "damaged weights pass");
     }
+    // As the start-up reads them: fed in pieces of odd sizes as they arrive, each chunk hashed as
+    // soon as it is complete. A damaged chunk, a truncated file and an intact one.
+    let fed = |bytes: &[u8]| {
+        let mut check = bgone_web::browser::digest::StreamingCheck::new(&chunked);
+        let mut read = 0;
+        while read < bytes.len() {
+            read = (read + 1_500).min(bytes.len());
+            check.feed(&bytes[..read]);
+        }
+        check
+    };
+    assert!(fed(&weights).finish(weights.clone()).await.is_ok(), "intact weights fail when fed in pieces");
+    assert!(fed(&damaged).finish(damaged.clone()).await.is_err(), "damaged weights pass when fed in pieces");
+    // As the cache is read: one piece per chunk, each hashed as its own buffer.
+    let pieces = |bytes: &[u8]| {
+        let mut check = bgone_web::browser::digest::StreamingCheck::new(&chunked);
+        for (index, piece) in bytes.chunks(4096).enumerate() {
+            check.feed_piece(index * 4096, &js_sys::Uint8Array::from(piece));
+        }
+        check
+    };
+    assert!(pieces(&weights).finish(weights.clone()).await.is_ok(), "intact weights fail when read by chunk");
+    assert!(pieces(&damaged).finish(damaged.clone()).await.is_err(), "damaged weights pass when read by chunk");
+    let truncated = weights[..8_192].to_vec();
+    assert!(fed(&truncated).finish(truncated.clone()).await.is_err(), "a truncated file passes");
 }
 
 #[wasm_bindgen_test]
@@ -113,10 +138,10 @@ async fn model_cache_keeps_one_version_per_cache() {
     let weights = b"not really weights, but bytes with a sha256".to_vec();
     let manifest = manifest_for("glue-test", &weights);
     model_cache::delete(&manifest).await.unwrap();
-    assert_eq!(model_cache::read(&manifest).await.unwrap(), None);
+    assert_eq!(model_cache::read(&manifest, |_| {}).await.unwrap(), None);
 
     model_cache::write(&manifest, &weights).await.unwrap();
-    assert_eq!(model_cache::read(&manifest).await.unwrap(), Some(weights.clone()));
+    assert_eq!(model_cache::read(&manifest, |_| {}).await.unwrap(), Some(weights.clone()));
     assert!(model_cache::cache_name(&manifest).starts_with("bgone-model-glue-test-"));
 
     // A newer version of the same model replaces the older one's cache, not another model's.
@@ -126,8 +151,8 @@ async fn model_cache_keeps_one_version_per_cache() {
     model_cache::write(&other, b"other").await.unwrap();
     let deleted = model_cache::delete_other_versions(&newer).await.unwrap();
     assert_eq!(deleted, vec![model_cache::cache_name(&manifest)]);
-    assert_eq!(model_cache::read(&manifest).await.unwrap(), None);
-    assert_eq!(model_cache::read(&other).await.unwrap(), Some(b"other".to_vec()));
+    assert_eq!(model_cache::read(&manifest, |_| {}).await.unwrap(), None);
+    assert_eq!(model_cache::read(&other, |_| {}).await.unwrap(), Some(b"other".to_vec()));
 
     assert!(model_cache::delete(&newer).await.unwrap());
     assert!(model_cache::delete(&other).await.unwrap());

@@ -71,15 +71,27 @@ pub fn pack_weights<W: WeightValue>(
     rows: usize,
 ) -> Vec<f32> {
     let tiles = out_channels.div_ceil(rows);
-    let mut packed = vec![0.0f32; tiles * in_channels * taps * rows];
-    for (co, filters) in weight.chunks_exact(in_channels * taps).enumerate() {
-        let (tile, row) = (co / rows, co % rows);
-        for (ci, taps_of) in filters.chunks_exact(taps).enumerate() {
-            for (tap, &w) in taps_of.iter().enumerate() {
-                packed[((tile * in_channels + ci) * taps + tap) * rows + row] = w.widen();
+    let filter = in_channels * taps;
+    let mut packed = vec![0.0f32; tiles * filter * rows];
+    // One tile's `rows` filters at a time, the tiles in parallel: every pass packs all 44 M
+    // weights, and on one thread the other threads would wait for it.
+    let pack_tile = |(tile, block): (usize, &mut [f32])| {
+        let filters = weight.chunks_exact(filter).skip(tile * rows).take(rows);
+        for (row, filters) in filters.enumerate() {
+            for (ci, taps_of) in filters.chunks_exact(taps).enumerate() {
+                for (tap, &w) in taps_of.iter().enumerate() {
+                    block[(ci * taps + tap) * rows + row] = w.widen();
+                }
             }
         }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        packed.par_chunks_exact_mut(filter * rows).enumerate().for_each(pack_tile);
     }
+    #[cfg(not(feature = "rayon"))]
+    packed.chunks_exact_mut(filter * rows).enumerate().for_each(pack_tile);
     packed
 }
 
