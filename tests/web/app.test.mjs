@@ -1,7 +1,7 @@
 // The web app in Debian's Chromium: drop photos, get cutouts, on the CPU engine and on WebGPU.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, symlinkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -22,6 +22,17 @@ async function clickLatencyMs(page, locator) {
   await page.waitForFunction(() => window.__clickDelays.length > 0);
   return page.evaluate(() => window.__clickDelays[0]);
 }
+
+test("the page's own WebAssembly holds the UI only, not the engine", () => {
+  // The page loads this before it can start the worker: every MB of it delays a return visit's
+  // first cutout. The engine (Burn, the WebGPU compiler) belongs in the workers; a change that
+  // drew the WebGPU compiler's registrations into the page once grew it from 1.1 to 8.9 MB.
+  const wasm = /href="\/?([^"]*bgone-web-[^"]*_bg\.wasm)"/.exec(readFileSync(join(dist, 'index.html'), 'utf8'));
+  assert.ok(wasm, "index.html names no page WebAssembly");
+  const mib = statSync(join(dist, wasm[1])).size / 2 ** 20;
+  console.log(`page WebAssembly ${mib.toFixed(2)} MiB`);
+  assert.ok(mib < 2, `the page's WebAssembly is ${mib.toFixed(1)} MiB`);
+});
 
 test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches the CLI', async () => {
   const { context, close } = await browser();
