@@ -24,8 +24,10 @@ pub async fn verify(manifest: &ModelManifest, weights: Vec<u8>) -> Result<Verifi
 
 /// The check of weights that are still arriving: [`StreamingCheck::feed`] is called with the
 /// bytes read so far, and starts hashing each of the manifest's chunks as soon as its last byte
-/// is in, so the hashing (native code off this thread) overlaps the rest of the read instead of
-/// following it.
+/// is in. A download spends most of its time waiting for the network, and the hashing fills
+/// those waits instead of following the download. (SubtleCrypto hashes on the calling thread:
+/// measured in Chromium 148, so reading from the cache, which keeps this thread busy, gains
+/// little; a separate hashing worker gained 30-50 ms there and was not kept.)
 ///
 /// Where the manifest lists the sha256 of each chunk of the file, each chunk is hashed on its
 /// own: SubtleCrypto needs a copy outside WebAssembly memory (and makes one more of its own), so
@@ -59,21 +61,6 @@ impl<'a> StreamingCheck<'a> {
         }
     }
 
-    /// As [`Self::feed`], for a piece of the file read on its own (a slice of a cached blob):
-    /// when it is exactly the next chunk, it is hashed as it is, without a copy out of
-    /// WebAssembly memory. Other pieces are left to [`Self::finish`].
-    #[inline]
-    pub fn feed_piece(&mut self, offset: usize, piece: &Uint8Array) {
-        let Some(started) = &mut self.started else { return };
-        if self.chunks.get(started.len()) != Some(&(offset..offset + piece.length() as usize)) {
-            return;
-        }
-        match start_sha256_of(piece) {
-            Some(digest) => started.push(digest),
-            None => self.started = None,
-        }
-    }
-
     /// The weights, once every chunk's digest (or the whole file's) matches the manifest.
     #[inline]
     pub async fn finish(mut self, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
@@ -85,12 +72,20 @@ impl<'a> StreamingCheck<'a> {
             };
         }
         self.feed(&weights);
-        let Some(started) = self.started else { return manifest.verified(weights) };
+        let Some(started) = self.started.take() else { return manifest.verified(weights) };
         let mut digests = Vec::with_capacity(started.len());
-        for digest in started {
-            match JsFuture::from(digest).await {
-                Ok(digest) => digests.push(Uint8Array::new(&digest).to_vec()),
-                Err(_) => return manifest.verified(weights),
+        for (range, digest) in self.chunks.iter().zip(started) {
+            // A digest that failed is computed again, then with sha2 if SubtleCrypto fails again.
+            let digest = match JsFuture::from(digest).await {
+                Ok(digest) => Some(Uint8Array::new(&digest).to_vec()),
+                Err(_) => match weights.get(range.clone()) {
+                    Some(chunk) => sha256(chunk).await,
+                    None => None,
+                },
+            };
+            match digest {
+                Some(digest) => digests.push(digest),
+                None => return manifest.verified(weights),
             }
         }
         manifest.verified_by_chunk_digests(weights, &digests)
@@ -100,18 +95,13 @@ impl<'a> StreamingCheck<'a> {
 /// The SHA-256 of `bytes`, started: `None` where the browser has no SubtleCrypto.
 #[inline]
 fn start_sha256(bytes: &[u8]) -> Option<Promise> {
-    // A copy outside WebAssembly memory: digest() refuses a view of shared memory, which the
-    // threaded worker's memory is.
-    start_sha256_of(&Uint8Array::from(bytes))
-}
-
-/// As [`start_sha256`], for bytes already outside WebAssembly memory.
-#[inline]
-fn start_sha256_of(bytes: &Uint8Array) -> Option<Promise> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
     let subtle = Reflect::get(&crypto, &"subtle".into()).ok().filter(|subtle| subtle.is_object())?;
     let subtle: SubtleCrypto = subtle.unchecked_into();
-    subtle.digest_with_str_and_js_u8_array("SHA-256", bytes).ok()
+    // A copy outside WebAssembly memory: digest() refuses a view of shared memory, which the
+    // threaded worker's memory is.
+    let copy = Uint8Array::from(bytes);
+    subtle.digest_with_str_and_js_u8_array("SHA-256", &copy).ok()
 }
 
 #[inline]
