@@ -1,0 +1,60 @@
+// Where a return visit's time goes: a fresh profile opens the app on the CPU engine and cuts out
+// FIRST photos (default 1), the page closes, and WAIT ms later (default 3000) it opens again and
+// cuts out PASSES photos (default 1). Prints, on one clock from each navigation: console lines,
+// workers started, the worker's messages as the page receives them, the item's states, and the
+// page's resource timings. A tool for investigating the return-visit figure of bench.mjs, not a
+// test:
+//   FIRST=7 WAIT=0 PASSES=2 node tests/bench/return-probe.mjs [photo]   (dist/ as built; BGONE_DIST=path)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve, browser, photos as photoDir, dist } from '../web/harness.mjs';
+
+const photo = process.argv[2] ?? 'chelsea.png';
+const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const server = await serve(dist);
+const { context, close } = await browser();
+
+/** In the page, before its scripts: the worker's messages and the items' states, with times. */
+function recordInPage() {
+  window.__probe = [];
+  const note = (event) => { if (event.data?.type) window.__probe.push([event.data.type, performance.now()]); };
+  const onmessage = Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage');
+  Object.defineProperty(Worker.prototype, 'onmessage', {
+    set(handler) { onmessage.set.call(this, (event) => { note(event); return handler(event); }); },
+    get() { return onmessage.get.call(this); },
+  });
+  new MutationObserver((mutations) => {
+    for (const { target } of mutations) {
+      if (target.dataset?.testid === 'item') window.__probe.push([`item ${target.dataset.state}`, performance.now()]);
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+}
+
+async function visit(label, passes) {
+  const page = await context.newPage();
+  await page.addInitScript(recordInPage);
+  const start = performance.now();
+  const at = () => ((performance.now() - start) / 1000).toFixed(3);
+  page.on('console', (m) => console.log(`${at()} s  ${label}: ${m.text().slice(0, 400)}`));
+  page.on('worker', (w) => console.log(`${at()} s  ${label}: worker ${w.url().split('/').pop()} started`));
+  await page.goto(`${server.url}/?engine=cpu`);
+  console.log(`${at()} s  ${label}: page loaded`);
+  for (let i = 0; i < passes; i++) {
+    const name = `${label}-${i}-${photo}`;
+    await page.locator('[data-testid="file-input"]').setInputFiles({ name, mimeType: 'image/png', buffer: readFileSync(join(photoDir, photo)) });
+    await page.waitForFunction((name) => ['done', 'error'].includes(document.querySelector(`[data-testid="item"][data-name="${name}"]`)?.dataset.state), name, { polling: 50 });
+  }
+  const messages = (await page.evaluate(() => window.__probe)).filter(([what]) => what !== 'ModelProgress');
+  console.log(`${label}, in the page (s from navigation): ${messages.map(([what, ms]) => `${what} ${(ms / 1000).toFixed(3)}`).join(', ')}`);
+  const resources = await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((e) => `${e.name.split('/').pop()} ${(e.startTime / 1000).toFixed(3)}-${(e.responseEnd / 1000).toFixed(3)}`));
+  console.log(`${label}, resources (s from navigation): ${resources.join(', ')}`);
+  return page;
+}
+
+const first = await visit('first visit', env('FIRST', 1));
+await first.close();
+await new Promise((resolve) => setTimeout(resolve, env('WAIT', 3000)));
+await visit('return visit', env('PASSES', 1));
+await close();
+await server.close();

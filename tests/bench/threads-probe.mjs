@@ -1,0 +1,55 @@
+// The CPU time of every browser thread per cutout: opens the app on the CPU engine, cuts out the
+// photo PASSES times (default 4) and after each prints the threads that used the most CPU during
+// it (from /proc: process type, pid and thread name), then what ran in the GAP ms (default 0)
+// before the next. A tool for investigating the timings of bench.mjs, not a test:
+//   GAP=2000 node tests/bench/threads-probe.mjs [photo] [passes]   (dist/ as built; BGONE_DIST=path)
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve, browser, photos as photoDir, dist } from '../web/harness.mjs';
+
+const photo = process.argv[2] ?? 'chelsea.png';
+const passes = Number(process.argv[3] ?? 4);
+const gap = Number(process.env.GAP ?? 0);
+const server = await serve(dist);
+const { context, close } = await browser();
+
+/** CPU ticks (1/100 s) of every thread of every Chromium process, by "type:pid:thread". */
+function cpuTicks() {
+  const ticks = new Map();
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes('chromium')) continue;
+      const type = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        ticks.set(`${pid}/${tid}`, { name: `${type}:${pid}:${name}`, ticks: Number(fields[11]) + Number(fields[12]) });
+      }
+    } catch { /* the process or thread ended meanwhile */ }
+  }
+  return ticks;
+}
+
+function busiest(before, after) {
+  const used = [...after].map(([id, { name, ticks }]) => [name, ticks - (before.get(id)?.ticks ?? 0)]).filter(([, t]) => t > 2);
+  return used.sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, t]) => `${name} ${(t / 100).toFixed(2)} s`).join(', ') || 'nothing';
+}
+
+const page = await context.newPage();
+page.on('console', (m) => { if (m.text().startsWith('bgone')) console.log(`  ${m.text()}`); });
+await page.goto(`${server.url}/?engine=cpu`);
+for (let i = 0; i < passes; i++) {
+  const name = `${i}-${photo}`;
+  const before = cpuTicks();
+  const start = performance.now();
+  await page.locator('[data-testid="file-input"]').setInputFiles({ name, mimeType: 'image/png', buffer: readFileSync(join(photoDir, photo)) });
+  await page.waitForFunction((name) => ['done', 'error'].includes(document.querySelector(`[data-testid="item"][data-name="${name}"]`)?.dataset.state), name, { polling: 50 });
+  const done = cpuTicks();
+  console.log(`cutout ${i + 1}: ${((performance.now() - start) / 1000).toFixed(2)} s; ${busiest(before, done)}`);
+  await page.waitForTimeout(gap);
+  if (gap) console.log(`  in the ${gap} ms after it: ${busiest(done, cpuTicks())}`);
+}
+await close();
+await server.close();
