@@ -187,6 +187,8 @@ async fn process(engine: &mut Engine, bytes: &[u8]) -> Result<Processed, RemoveE
     let started = request_log::now_ms();
     let photo = decode(bytes, &DecodeLimits::default())?;
     let decoded = request_log::now_ms();
+    #[cfg(feature = "threads")]
+    ensure_headroom(engine.remover.size());
     let (mask, kind, note) = mask_with_fallback(engine, &photo).await?;
     let masked = request_log::now_ms();
     let alpha = mask.alpha(photo.width(), photo.height());
@@ -202,10 +204,33 @@ async fn process(engine: &mut Engine, bytes: &[u8]) -> Result<Processed, RemoveE
 }
 
 /// The size of this worker's WebAssembly memory: its high-water mark, since it never shrinks.
-fn memory_mib() -> f64 {
+fn memory_bytes() -> f64 {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
     js_sys::Reflect::get(&memory.buffer(), &"byteLength".into()).ok().and_then(|bytes| bytes.as_f64()).unwrap_or(0.0)
-        / (1024.0 * 1024.0)
+}
+
+fn memory_mib() -> f64 {
+    memory_bytes() / (1024.0 * 1024.0)
+}
+
+/// The threaded CPU worker's memory limit (`--max-memory` in scripts/build-cpu-worker.sh).
+#[cfg(feature = "threads")]
+const MEMORY_LIMIT_BYTES: f64 = 4294967296.0;
+
+/// Near the memory limit, makes sure a pass at `size` fits before it starts. WebAssembly cannot
+/// report a failed allocation except by aborting the thread that made it. On this thread that is
+/// a crash the page sees, names and recovers from (a new worker takes the next images); in one of
+/// the pool's threads, this thread would wait for it for ever and the page would hang. So when
+/// the memory cannot grow by a pass's working set (a 1024 pass takes the worker from 186 to 314
+/// MiB and reuses the 88 MB the model's load freed; taken as 256 bytes per network pixel, 256 MiB
+/// at 1024), that much is asked for here first, from what the allocator has free.
+/// Far from the limit nothing is asked for, and the memory grows only by what the pass uses.
+#[cfg(feature = "threads")]
+fn ensure_headroom(size: usize) {
+    let needed = 256 * size * size;
+    if MEMORY_LIMIT_BYTES - memory_bytes() < needed as f64 {
+        drop(std::hint::black_box(Vec::<u8>::with_capacity(needed)));
+    }
 }
 
 /// Runs the network; if WebGPU fails on this image (device lost, out of memory), the image is
