@@ -126,7 +126,9 @@ pub async fn weights(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) -> R
             if let Some(reason) = &evicted {
                 report(send, ModelStoreState::Evicted, None, Some(reason.clone()));
             }
-            download_and_store(manifest, send, evicted).await
+            let downloaded = download_and_store(manifest, send, evicted).await;
+            startup_steps::step("download");
+            downloaded
         }
     }
 }

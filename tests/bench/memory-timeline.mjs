@@ -4,11 +4,8 @@
 // console lines (which carry its WebAssembly memory). A tool for investigating the memory figure
 // of bench.mjs, not a test:
 //   node tests/bench/memory-timeline.mjs [photo ...]      (dist/ as built; BGONE_DIST=path)
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { serve, browser, photos as photoDir, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, dist, rendererKib } from '../web/harness.mjs';
 import { browserPids } from './memory.mjs';
-import { rendererKib } from '../web/harness.mjs';
 
 const photos = process.argv.slice(2).length ? process.argv.slice(2) : ['astronaut.png', 'chelsea.png'];
 const server = await serve(dist);
@@ -34,10 +31,7 @@ async function visit(label) {
   await page.goto(`${server.url}/?engine=cpu`);
   for (const [i, photo] of photos.entries()) {
     const name = `${label}-${i}-${photo}`;
-    await page.locator('[data-testid="file-input"]').setInputFiles({
-      name, mimeType: photo.endsWith('.jpg') ? 'image/jpeg' : 'image/png', buffer: readFileSync(join(photoDir, photo)),
-    });
-    await page.locator(`[data-testid="item"][data-name="${name}"]`).and(page.locator('[data-state="done"], [data-state="error"]')).waitFor();
+    await cutOut(page, photo, name);
     console.log(`${at()} s  ${label}: ${photo} done`);
   }
   return page;

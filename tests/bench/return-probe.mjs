@@ -5,9 +5,7 @@
 // page's resource timings. A tool for investigating the return-visit figure of bench.mjs, not a
 // test:
 //   FIRST=7 WAIT=0 PASSES=2 node tests/bench/return-probe.mjs [photo]   (dist/ as built; BGONE_DIST=path)
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { serve, browser, photos as photoDir, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -41,8 +39,7 @@ async function visit(label, passes) {
   console.log(`${at()} s  ${label}: page loaded`);
   for (let i = 0; i < passes; i++) {
     const name = `${label}-${i}-${photo}`;
-    await page.locator('[data-testid="file-input"]').setInputFiles({ name, mimeType: 'image/png', buffer: readFileSync(join(photoDir, photo)) });
-    await page.waitForFunction((name) => ['done', 'error'].includes(document.querySelector(`[data-testid="item"][data-name="${name}"]`)?.dataset.state), name, { polling: 50 });
+    await cutOut(page, photo, name);
   }
   const messages = (await page.evaluate(() => window.__probe)).filter(([what]) => what !== 'ModelProgress');
   console.log(`${label}, in the page (s from navigation): ${messages.map(([what, ms]) => `${what} ${(ms / 1000).toFixed(3)}`).join(', ')}`);

@@ -4,8 +4,7 @@
 // before the next. A tool for investigating the timings of bench.mjs, not a test:
 //   GAP=2000 node tests/bench/threads-probe.mjs [photo] [passes]   (dist/ as built; BGONE_DIST=path)
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { serve, browser, photos as photoDir, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const passes = Number(process.argv[3] ?? 4);
@@ -44,8 +43,7 @@ for (let i = 0; i < passes; i++) {
   const name = `${i}-${photo}`;
   const before = cpuTicks();
   const start = performance.now();
-  await page.locator('[data-testid="file-input"]').setInputFiles({ name, mimeType: 'image/png', buffer: readFileSync(join(photoDir, photo)) });
-  await page.waitForFunction((name) => ['done', 'error'].includes(document.querySelector(`[data-testid="item"][data-name="${name}"]`)?.dataset.state), name, { polling: 50 });
+  await cutOut(page, photo, name);
   const done = cpuTicks();
   console.log(`cutout ${i + 1}: ${((performance.now() - start) / 1000).toFixed(2)} s; ${busiest(before, done)}`);
   await page.waitForTimeout(gap);
