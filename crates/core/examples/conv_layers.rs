@@ -1,5 +1,7 @@
 //! Times the CPU engine's convolution kernels (each register-tile kernel this CPU has, then
-//! `gemm`) on ISNet's layer shapes and prints GFLOP/s per layer and over all of them:
+//! `gemm`), by one product per tap ("direct") and by the engine's path (Winograd's algorithm at
+//! dilation 1), on ISNet's layer shapes and prints per layer and over all of them the time and the
+//! GFLOP/s of the direct computation's arithmetic (so a faster algorithm shows as more GFLOP/s):
 //! `cargo run --release -p bgone-core --features native-fast --example conv_layers`.
 use std::time::Instant;
 
@@ -20,8 +22,9 @@ fn main() {
         (512, 256, 16, 8),
     ];
     let kernels = conv_reference::available().into_iter().map(Some).chain([None]);
-    for kernel in kernels {
-        let name = kernel.map_or_else(|| "gemm".to_owned(), |k| format!("{k:?}"));
+    for (kernel, direct) in kernels.flat_map(|kernel| [(kernel, true), (kernel, false)]) {
+        let name = kernel.map_or_else(|| "gemm".to_owned(), |k| k.name.to_owned());
+        let name = format!("{name} {}", if direct { "direct" } else { "engine" });
         let (mut all_flops, mut all_secs) = (0.0, 0.0);
         for (ci, co, size, dilation) in shapes {
             let conv = SameConv { in_channels: ci, out_channels: co, height: size, width: size, kernel: 3, dilation };
@@ -30,7 +33,11 @@ fn main() {
             let bias = vec![0.1f32; co];
             let flops = 2.0 * 9.0 * (ci * co * size * size) as f64;
             let reps = ((4e9 / flops).ceil() as usize).max(2);
-            let run = || conv.run_with(kernel, &[Source::Same(&input)], &weight, Some(&bias), true);
+            let sources = [Source::Same(&input)];
+            let run = || match direct {
+                true => conv.run_direct_with(kernel, &sources, &weight, Some(&bias), true),
+                false => conv.run_with(kernel, &sources, &weight, Some(&bias), true),
+            };
             run();
             let start = Instant::now();
             for _ in 0..reps {

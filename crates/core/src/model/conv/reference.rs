@@ -47,10 +47,24 @@ pub fn test_values(len: usize, seed: u32) -> Vec<f32> {
 
 /// The largest difference between [`SameConv::run_with`] `kernel` and [`convolve`] on test values.
 pub fn worst_difference(shape: SameConv, relu: bool, kernel: Option<TileKernel>) -> f32 {
+    worst_difference_of(shape, relu, |input, weight, bias| {
+        shape.run_with(kernel, &[super::Source::Same(input)], weight, Some(bias), relu)
+    })
+}
+
+/// As [`worst_difference`] for [`SameConv::run_direct_with`]: one product per tap, even where
+/// Winograd's algorithm would be used.
+pub fn worst_direct_difference(shape: SameConv, relu: bool, kernel: Option<TileKernel>) -> f32 {
+    worst_difference_of(shape, relu, |input, weight, bias| {
+        shape.run_direct_with(kernel, &[super::Source::Same(input)], weight, Some(bias), relu)
+    })
+}
+
+fn worst_difference_of(shape: SameConv, relu: bool, run: impl Fn(&[f32], &[f32], &[f32]) -> Vec<f32>) -> f32 {
     let input = test_values(shape.in_channels * shape.height * shape.width, 1);
     let weight = test_values(shape.out_channels * shape.in_channels * shape.kernel * shape.kernel, 2);
     let bias = test_values(shape.out_channels, 3);
-    let fast = shape.run_with(kernel, &[super::Source::Same(&input)], &weight, Some(&bias), relu);
+    let fast = run(&input, &weight, &bias);
     let slow = convolve(&shape, &input, &weight, &bias, relu);
     fast.iter().zip(&slow).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
 }

@@ -109,7 +109,9 @@ pub struct Operands<'a> {
 
 /// `block[r][j] = sum over ci, tap of w[tile0 * rows + r][ci][tap] * padded[ci][first + j +
 /// tap_offsets[tap]]` for `tiles` register tiles of rows and `columns` (a multiple of the
-/// kernel's) columns; `block` is row-major with `columns` per row.
+/// kernel's) columns; `block` is row-major with `columns` per row. With `onto`, the sum is added
+/// to what `block` holds.
+#[allow(clippy::too_many_arguments)]
 pub fn accumulate(
     kernel: &TileKernel,
     ops: &Operands,
@@ -118,6 +120,7 @@ pub fn accumulate(
     tiles: usize,
     first: usize,
     columns: usize,
+    onto: bool,
 ) {
     assert_eq!(columns % kernel.columns, 0);
     assert_eq!(block.len(), tiles * kernel.rows * columns);
@@ -133,7 +136,7 @@ pub fn accumulate(
                 // SAFETY: the asserts above bound every read of `padded` and `packed`; `out`
                 // holds `rows` rows of `columns` floats from column j, and j + kernel.columns <=
                 // columns. `available` only lists kernels whose instructions this CPU has.
-                unsafe { (kernel.product)(ops, out, columns, tile0 + tile, c0..c1, first + j, c0 == 0) };
+                unsafe { (kernel.product)(ops, out, columns, tile0 + tile, c0..c1, first + j, c0 == 0 && !onto) };
             }
         }
     }
@@ -168,11 +171,11 @@ macro_rules! tile_product {
                 }
             }
             let mut w = unsafe { ops.packed.as_ptr().add(((tile * ops.in_channels + channels.start) * taps) * ROWS) };
-            for ci in channels {
-                let base = unsafe { ops.padded.as_ptr().add(ci * ops.plane + column) };
-                for &offset in ops.tap_offsets {
+            // acc += the weights at `w` times the input at `p`, then on to the next weights.
+            macro_rules! step {
+                ($p:expr) => {
                     unsafe {
-                        let p = base.add(offset);
+                        let p: *const f32 = $p;
                         let mut b: [Vector; VECTORS] = [zero(); VECTORS];
                         for c in 0..VECTORS {
                             b[c] = load(p.add(c * LANES));
@@ -184,6 +187,19 @@ macro_rules! tile_product {
                             }
                         }
                         w = w.add(ROWS);
+                    }
+                };
+            }
+            if taps == 1 && ops.tap_offsets[0] == 0 {
+                // A plain matrix product (as Winograd's algorithm runs): no loop over taps.
+                for ci in channels {
+                    step!(ops.padded.as_ptr().add(ci * ops.plane + column));
+                }
+            } else {
+                for ci in channels {
+                    let base = unsafe { ops.padded.as_ptr().add(ci * ops.plane + column) };
+                    for &offset in ops.tap_offsets {
+                        step!(base.add(offset));
                     }
                 }
             }

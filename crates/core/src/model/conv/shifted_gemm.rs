@@ -48,7 +48,7 @@ impl<'a> Source<'a> {
     }
 
     /// One [`ChannelSource`] per channel, for a convolution of shape `conv`.
-    fn split(&self, conv: &SameConv) -> Vec<ChannelSource<'a>> {
+    pub(super) fn split(&self, conv: &SameConv) -> Vec<ChannelSource<'a>> {
         match *self {
             Self::Same(planes) => planes.chunks_exact(conv.height * conv.width).map(ChannelSource::Same).collect(),
             Self::Resized { planes, height, width } => {
@@ -63,10 +63,24 @@ impl<'a> Source<'a> {
 }
 
 /// One channel of a [`Source`].
-enum ChannelSource<'a> {
+pub(super) enum ChannelSource<'a> {
     Same(&'a [f32]),
     /// A plane `width` wide, and the taps that resize its rows and columns.
     Resized { plane: &'a [f32], width: usize, rows: Arc<Vec<Tap>>, columns: Arc<Vec<Tap>> },
+}
+
+impl ChannelSource<'_> {
+    /// Row `y` of the channel at the convolution's `width`: read where it is, or resized into
+    /// `buffer` (`width` long).
+    pub(super) fn row<'s>(&'s self, y: usize, width: usize, buffer: &'s mut [f32]) -> &'s [f32] {
+        match self {
+            Self::Same(plane) => &plane[y * width..][..width],
+            Self::Resized { plane, width: source_width, rows, columns } => {
+                resize_row(plane, *source_width, rows[y], columns, buffer);
+                buffer
+            }
+        }
+    }
 }
 
 /// Output columns per task: enough work per `gemm` call to amortise its packing, small enough
@@ -136,10 +150,28 @@ impl SameConv {
         self.run_with(fastest(), sources, weight, bias, relu)
     }
 
-    /// As [`Self::run_concatenated`] with a given kernel (`None`: `gemm`), for tests and
-    /// benchmarks that compare them.
+    /// As [`Self::run_sources`] with a given kernel (`None`: `gemm`), for tests and benchmarks
+    /// that compare them: by Winograd's algorithm where [`super::winograd`] applies, directly
+    /// otherwise.
     #[doc(hidden)]
     pub fn run_with<W: WeightValue>(
+        &self,
+        kernel: Option<TileKernel>,
+        sources: &[Source],
+        weight: &[W],
+        bias: Option<&[f32]>,
+        relu: bool,
+    ) -> Vec<f32> {
+        if super::winograd::applies(self, kernel) {
+            let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
+            return super::winograd::run(self, kernel, &channels, weight, bias, relu);
+        }
+        self.run_direct_with(kernel, sources, weight, bias, relu)
+    }
+
+    /// As [`Self::run_with`], always one matrix product per tap.
+    #[doc(hidden)]
+    pub fn run_direct_with<W: WeightValue>(
         &self,
         kernel: Option<TileKernel>,
         sources: &[Source],
@@ -203,7 +235,7 @@ impl SameConv {
                 let row = &mut dst[start..start + self.width];
                 match source {
                     ChannelSource::Same(src) => row.copy_from_slice(&src[y * self.width..][..self.width]),
-                    ChannelSource::Resized { plane, width, rows, columns } => resize_row(plane, *width, rows[y], columns, row),
+                    resized => _ = resized.row(y, self.width, row),
                 }
             }
         };
@@ -399,21 +431,21 @@ impl SameConv {
             padded,
             plane: self.padded_plane(),
         };
-        accumulate(kernel, &ops, &mut block, c0 / kernel.rows, tiles, n0, stride);
+        accumulate(kernel, &ops, &mut block, c0 / kernel.rows, tiles, n0, stride, false);
         (block, stride)
     }
 }
 
-type Range = (usize, usize);
+pub(super) type Range = (usize, usize);
 
 /// The whole output, written by every task of every band.
 #[derive(Clone, Copy)]
-struct SharedOut {
-    ptr: *mut f32,
+pub(super) struct SharedOut {
+    pub ptr: *mut f32,
     /// Pixels per output channel (the whole image's).
-    spatial: usize,
+    pub spatial: usize,
     /// The image row the band starts at.
-    first_row: usize,
+    pub first_row: usize,
 }
 // SAFETY: tasks write disjoint elements (see `run`).
 unsafe impl Send for SharedOut {}
@@ -421,7 +453,7 @@ unsafe impl Sync for SharedOut {}
 
 #[cfg(test)]
 mod tests {
-    use super::super::reference::{test_values, worst_difference};
+    use super::super::reference::{test_values, worst_difference, worst_direct_difference};
     use super::super::register_tiles::available;
     use super::*;
 
@@ -439,11 +471,12 @@ mod tests {
         }
     }
 
-    /// Every kernel this CPU has, and `gemm`.
+    /// Every kernel this CPU has, and `gemm`, by the products per tap and by the path the
+    /// engine takes (Winograd's algorithm where it applies).
     fn check(shape: SameConv, relu: bool) {
         let kernels = available().into_iter().map(Some).chain([None]);
         for kernel in kernels {
-            let worst = worst_difference(shape, relu, kernel);
+            let worst = worst_direct_difference(shape, relu, kernel).max(worst_difference(shape, relu, kernel));
             assert!(worst < 1e-4, "{shape:?} with {kernel:?}: max abs difference {worst}");
         }
     }
