@@ -190,10 +190,11 @@ macro_rules! tile_product {
                     }
                 };
             }
-            if taps == 1 && ops.tap_offsets[0] == 0 {
-                // A plain matrix product (as Winograd's algorithm runs): no loop over taps.
+            if let [offset] = *ops.tap_offsets {
+                // One tap (a plain matrix product, as Winograd's algorithm runs): no loop over
+                // taps.
                 for ci in channels {
-                    step!(ops.padded.as_ptr().add(ci * ops.plane + column));
+                    step!(ops.padded.as_ptr().add(ci * ops.plane + column + offset));
                 }
             } else {
                 for ci in channels {

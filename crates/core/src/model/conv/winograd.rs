@@ -80,10 +80,8 @@ struct Tiling {
     across: usize,
     /// Rows of tiles.
     down: usize,
-    /// Tiles per task (the last may have fewer).
-    per_task: usize,
-    /// Floats per component of one input channel in a task: `per_task`, rounded up to whole
-    /// register tiles of columns.
+    /// Tiles per task (the last may have fewer), a whole number of register tiles of columns:
+    /// also the floats per component of one input channel in a task's transformed input.
     stride: usize,
 }
 
@@ -91,8 +89,8 @@ impl Tiling {
     fn new(conv: &SameConv, kernel: Option<TileKernel>) -> Self {
         let columns = kernel.map_or(8, |kernel| kernel.columns);
         let (across, down) = (conv.width.div_ceil(2), conv.height.div_ceil(2));
-        let per_task = (across * down).min(MAX_TILES_PER_TASK).div_ceil(columns) * columns;
-        Self { across, down, per_task, stride: per_task }
+        let stride = (across * down).min(MAX_TILES_PER_TASK).div_ceil(columns) * columns;
+        Self { across, down, stride }
     }
 
     /// Floats per input channel of a task's transformed input: its components, then `SKEW`.
@@ -104,7 +102,7 @@ impl Tiling {
     fn tasks(&self, out_channels: usize) -> Vec<(Range, Range)> {
         let split = |len: usize, step: usize| (0..len.div_ceil(step)).map(move |i| (i * step, ((i + 1) * step).min(len)));
         let tiles = self.across * self.down;
-        split(tiles, self.per_task)
+        split(tiles, self.stride)
             .flat_map(|tiles| split(out_channels, CHANNELS_PER_TASK).map(move |channels| (tiles, channels)))
             .collect()
     }
@@ -479,7 +477,7 @@ mod tests {
         let tiling = Tiling::new(&shape, None);
         let mut seen = vec![0u8; tiling.across * tiling.down * shape.out_channels];
         for ((t0, t1), (c0, c1)) in tiling.tasks(shape.out_channels) {
-            assert!(t1 - t0 <= tiling.per_task);
+            assert!(t1 - t0 <= tiling.stride);
             for tile in t0..t1 {
                 for channel in c0..c1 {
                     seen[channel * tiling.across * tiling.down + tile] += 1;
