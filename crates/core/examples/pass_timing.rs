@@ -19,7 +19,10 @@ fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/generated");
     let manifest = ModelManifest::from_json(&std::fs::read_to_string(root.join("isnet-medium.json")).unwrap()).unwrap();
     let device: Device = engine::open(engine).unwrap();
-    let model = load_isnet(std::fs::read(root.join(&manifest.file)).unwrap(), &device).unwrap();
+    let weights = std::fs::read(root.join(&manifest.file)).unwrap();
+    let start = Instant::now();
+    let model = load_isnet(weights, &device).unwrap();
+    println!("{} load: {:.1} ms", engine.label(), start.elapsed().as_secs_f64() * 1000.0);
     let remover = Remover::from_model(model, device, manifest.normalization.clone(), size).unwrap();
     for pass in 0..passes {
         let start = Instant::now();

@@ -1,8 +1,10 @@
 use burn::module::Module;
-use burn::store::{FloatCastAdapter, ModuleSnapshot, SafetensorsStore};
-use burn::tensor::{DType, Device};
+use burn::store::burn_pack::Tensor as PackTensor;
+use burn::store::{FloatCastAdapter, ModuleSnapshot};
+use burn::tensor::{AllocationProperty, Bytes, DType, Device};
+use safetensors::SafeTensors;
 
-use super::Isnet;
+use super::{Isnet, IsnetConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -19,15 +21,14 @@ pub enum LoadError {
 /// layer's as they pack them (exactly: every f16 is an f32), which halves the weights' 176 MB
 /// of memory; on the GPU they are widened to f32 on load.
 pub fn load_isnet(weights: Vec<u8>, device: &Device) -> Result<Isnet, LoadError> {
-    let mut model = Isnet::new(device);
+    load_network(IsnetConfig::default(), weights, device)
+}
+
+fn load_network(config: IsnetConfig, weights: Vec<u8>, device: &Device) -> Result<Isnet, LoadError> {
+    let mut model = config.init(device);
     let dtype = if *device == Device::flex() { DType::F16 } else { DType::F32 };
-    let mut store = SafetensorsStore::from_bytes(Some(weights))
-        .with_from_adapter(FloatCastAdapter::to(dtype))
-        .allow_partial(false)
-        .validate(true);
-    let result = model
-        .load_from(&mut store)
-        .map_err(|error| LoadError::Format(error.to_string()))?;
+    let tensors = tensors_in_place(weights)?;
+    let result = model.apply(tensors, None, Some(Box::new(FloatCastAdapter::to(dtype))), false);
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
         return Err(LoadError::Mismatch(format!(
             "{} errors, missing {:?}, unused {:?}",
@@ -38,4 +39,142 @@ pub fn load_isnet(weights: Vec<u8>, device: &Device) -> Result<Isnet, LoadError>
     }
     // Keep the loaded weights on the device rather than re-reading the store per image.
     Ok(model.no_grad())
+}
+
+/// The file's tensors as windows into the file's own buffer, which they then share.
+///
+/// Written here rather than taken from burn-store's `SafetensorsStore`: that one parses the
+/// file's header again for every tensor (229 times) and copies every tensor out of the buffer,
+/// so the browser's start-up spent its "load" step (130-220 ms) on work that does nothing, and
+/// the worker's memory, whose high-water mark never goes down, held the 88 MB twice. The CPU
+/// engine reads the f16 weights where they lie; a tensor that is ever written to is copied
+/// first (the windows are copy-on-write).
+fn tensors_in_place(weights: Vec<u8>) -> Result<Vec<PackTensor>, LoadError> {
+    let layout = {
+        let file = SafeTensors::deserialize(&weights).map_err(|error| LoadError::Format(error.to_string()))?;
+        let base = weights.as_ptr() as usize;
+        file.tensors()
+            .into_iter()
+            .map(|(name, view)| {
+                let dtype = burn_dtype(view.dtype()).ok_or_else(|| LoadError::Format(format!("{name}: {:?} weights", view.dtype())))?;
+                let start = view.data().as_ptr() as usize - base;
+                Ok((name, dtype, view.shape().to_vec(), start..start + view.data().len()))
+            })
+            .collect::<Result<Vec<_>, LoadError>>()?
+    };
+    let base = weights.as_ptr() as usize;
+    // Through `bytes::Bytes`, which takes the Vec as it is: `Bytes::from_bytes_vec` would copy all
+    // 88 MB into an allocation it aligns to 16 bytes itself.
+    let file = Bytes::from_shared(bytes::Bytes::from(weights), AllocationProperty::Native);
+    layout
+        .into_iter()
+        .map(|(name, dtype, shape, range)| {
+            // A window not aligned to its element size could not be read as elements in place
+            // (the files setup.sh writes have none): that tensor is copied.
+            let bytes = match file.view(range.start, range.end) {
+                Ok(window) if (base + range.start) % dtype.size() == 0 => window,
+                _ => Bytes::from_bytes_vec(file[range].to_vec()),
+            };
+            Ok(PackTensor::new(name, dtype, shape, None, bytes))
+        })
+        .collect()
+}
+
+fn burn_dtype(dtype: safetensors::Dtype) -> Option<DType> {
+    use safetensors::Dtype;
+    match dtype {
+        Dtype::F16 => Some(DType::F16),
+        Dtype::F32 => Some(DType::F32),
+        Dtype::BF16 => Some(DType::BF16),
+        Dtype::F64 => Some(DType::F64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Tensor, f16};
+
+    use super::*;
+
+    const NARROW: IsnetConfig = IsnetConfig { channel_divisor: 16 };
+
+    /// A narrow network's weights as a safetensors file in f16, as `models/setup.sh` writes them.
+    fn saved(model: &Isnet) -> (Vec<u8>, Vec<(String, Vec<f16>)>) {
+        let mut tensors: Vec<(String, Vec<usize>, Vec<f16>)> = model
+            .collect(None, None, false)
+            .into_iter()
+            .map(|tensor| {
+                let data = burn::store::bridge::into_data(tensor.clone()).unwrap();
+                let values = data.try_to_vec::<f32>().unwrap().into_iter().map(f16::from_f32).collect();
+                (tensor.name.clone(), tensor.shape.to_vec(), values)
+            })
+            .collect();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+        let views = tensors.iter().zip(&bytes).map(|((name, shape, _), bytes)| {
+            (name.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F16, shape.clone(), bytes).unwrap())
+        });
+        let file = safetensors::serialize(views, None).unwrap();
+        (file, tensors.into_iter().map(|(name, _, values)| (name, values)).collect())
+    }
+
+    fn conv_weights(model: &Isnet) -> Vec<Tensor<4>> {
+        let rsu = &model.stage3;
+        vec![model.conv_in.weight.val(), rsu.rebnconvin.conv_s1.weight.val(), model.side1.weight.val()]
+    }
+
+    #[test]
+    fn every_weight_loads_as_saved_and_the_cpu_engine_reads_them_in_the_files_buffer() {
+        let device = Device::flex();
+        let (file, expected) = saved(&NARROW.init(&device));
+        let span = file.as_ptr() as usize..file.as_ptr() as usize + file.len();
+        let loaded = load_network(NARROW, file, &device).unwrap();
+
+        let mut found = loaded.collect(None, None, false);
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(found.len(), expected.len());
+        for (tensor, (name, values)) in found.into_iter().zip(expected) {
+            assert_eq!(tensor.name, name);
+            let data = burn::store::bridge::into_data(tensor).unwrap();
+            assert_eq!(data.dtype(), DType::F16, "{name}");
+            assert_eq!(data.try_to_vec::<f16>().unwrap(), values, "{name}");
+        }
+        // No copy: the weights the convolutions read lie in the file's own buffer.
+        for weight in conv_weights(&loaded) {
+            let flex = weight.try_into_primitive::<burn::backend::Flex>().ok().unwrap();
+            let at = flex.storage::<f16>().as_ptr() as usize;
+            assert!(span.contains(&at), "a weight was copied out of the file");
+        }
+    }
+
+    #[test]
+    fn on_other_engines_the_weights_are_widened_to_f32() {
+        // The same conversion the GPU engine gets, shown on the CPU device through the cast.
+        let device = Device::flex();
+        let (file, expected) = saved(&NARROW.init(&device));
+        let model = {
+            let mut model = NARROW.init(&device);
+            let tensors = tensors_in_place(file).unwrap();
+            let result = model.apply(tensors, None, Some(Box::new(FloatCastAdapter::to(DType::F32))), false);
+            assert!(result.errors.is_empty() && result.missing.is_empty() && result.unused.is_empty());
+            model
+        };
+        let weight = model.side1.weight.val().into_data();
+        assert_eq!(weight.dtype(), DType::F32);
+        let side1 = &expected.iter().find(|(name, _)| name == "side1.weight").unwrap().1;
+        assert_eq!(weight.try_to_vec::<f32>().unwrap(), side1.iter().map(|x| x.to_f32()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_file_is_an_error_not_a_panic() {
+        let device = Device::flex();
+        let (file, _) = saved(&NARROW.init(&device));
+        assert!(matches!(load_network(NARROW, file[..file.len() - 1].to_vec(), &device), Err(LoadError::Format(_))));
+        assert!(matches!(load_network(NARROW, b"not a model".to_vec(), &device), Err(LoadError::Format(_))));
+        assert!(matches!(load_network(NARROW, Vec::new(), &device), Err(LoadError::Format(_))));
+        // A valid file of another network's shapes.
+        let (other, _) = saved(&IsnetConfig { channel_divisor: 32 }.init(&device));
+        assert!(matches!(load_network(NARROW, other, &device), Err(LoadError::Mismatch(_))));
+    }
 }
