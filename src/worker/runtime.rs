@@ -221,9 +221,9 @@ const MEMORY_LIMIT_BYTES: f64 = 4294967296.0;
 /// report a failed allocation except by aborting the thread that made it. On this thread that is
 /// a crash the page sees, names and recovers from (a new worker takes the next images); in one of
 /// the pool's threads, this thread would wait for it for ever and the page would hang. So when
-/// the memory cannot grow by a pass's working set (a 1024 pass takes the worker from 186 to 314
-/// MiB and reuses the 88 MB the model's load freed; taken as 256 bytes per network pixel, 256 MiB
-/// at 1024), that much is asked for here first, from what the allocator has free.
+/// the memory cannot grow by a pass's working set (a 1024 pass takes the worker from 90 MiB, the
+/// loaded model, to 317 MiB; taken as 256 bytes per network pixel, 256 MiB at 1024), that much is
+/// asked for here first, from what the allocator has free.
 /// Far from the limit nothing is asked for, and the memory grows only by what the pass uses.
 #[cfg(feature = "threads")]
 fn ensure_headroom(size: usize) {
