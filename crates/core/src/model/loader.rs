@@ -44,40 +44,36 @@ fn load_network(config: IsnetConfig, weights: Vec<u8>, device: &Device) -> Resul
 /// The file's tensors as windows into the file's own buffer, which they then share.
 ///
 /// Written here rather than taken from burn-store's `SafetensorsStore`: that one parses the
-/// file's header again for every tensor (229 times) and copies every tensor out of the buffer,
-/// so the browser's start-up spent its "load" step (130-220 ms) on work that does nothing, and
+/// file's header again for every tensor (228 times) and copies every tensor out of the buffer,
+/// so the browser's start-up spent its "load" step (120-215 ms) on work that does nothing, and
 /// the worker's memory, whose high-water mark never goes down, held the 88 MB twice. The CPU
 /// engine reads the f16 weights where they lie; a tensor that is ever written to is copied
 /// first (the windows are copy-on-write).
 fn tensors_in_place(weights: Vec<u8>) -> Result<Vec<PackTensor>, LoadError> {
-    let layout = {
-        let file = SafeTensors::deserialize(&weights).map_err(|error| LoadError::Format(error.to_string()))?;
-        let base = weights.as_ptr() as usize;
-        file.tensors()
-            .into_iter()
-            .map(|(name, view)| {
-                let dtype = burn_dtype(view.dtype()).ok_or_else(|| LoadError::Format(format!("{name}: {:?} weights", view.dtype())))?;
-                let start = view.data().as_ptr() as usize - base;
-                Ok((name, dtype, view.shape().to_vec(), start..start + view.data().len()))
-            })
-            .collect::<Result<Vec<_>, LoadError>>()?
-    };
     let base = weights.as_ptr() as usize;
+    let layout = SafeTensors::deserialize(&weights)
+        .map_err(|error| LoadError::Format(error.to_string()))?
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let dtype = burn_dtype(view.dtype()).ok_or_else(|| LoadError::Format(format!("{name}: {:?} weights", view.dtype())))?;
+            let start = view.data().as_ptr() as usize - base;
+            Ok((name, dtype, view.shape().to_vec(), start..start + view.data().len()))
+        })
+        .collect::<Result<Vec<_>, LoadError>>()?;
     // Through `bytes::Bytes`, which takes the Vec as it is: `Bytes::from_bytes_vec` would copy all
     // 88 MB into an allocation it aligns to 16 bytes itself.
     let file = Bytes::from_shared(bytes::Bytes::from(weights), AllocationProperty::Native);
-    layout
-        .into_iter()
-        .map(|(name, dtype, shape, range)| {
-            // A window not aligned to its element size could not be read as elements in place
-            // (the files setup.sh writes have none): that tensor is copied.
-            let bytes = match file.view(range.start, range.end) {
-                Ok(window) if (base + range.start) % dtype.size() == 0 => window,
-                _ => Bytes::from_bytes_vec(file[range].to_vec()),
-            };
-            Ok(PackTensor::new(name, dtype, shape, None, bytes))
-        })
-        .collect()
+    let tensors = layout.into_iter().map(|(name, dtype, shape, range)| {
+        // A window not aligned to its element size could not be read as elements in place (the
+        // files setup.sh writes have none): that tensor is copied.
+        let bytes = match file.view(range.start, range.end) {
+            Ok(window) if (base + range.start) % dtype.size() == 0 => window,
+            _ => Bytes::from_bytes_vec(file[range].to_vec()),
+        };
+        PackTensor::new(name, dtype, shape, None, bytes)
+    });
+    Ok(tensors.collect())
 }
 
 fn burn_dtype(dtype: safetensors::Dtype) -> Option<DType> {
