@@ -83,8 +83,9 @@ pub fn begin_threads() -> (usize, js_sys::Promise) {
 /// 1100 functions a pass calls, as it is first called, and the optimising compile of the 41-43
 /// hottest, 290-380 ms of CPU that ran beside the first photo's pass on the same two cores while
 /// that pass ran baseline code: the first photo after a start took 335-390 ms longer than the
-/// next ones. The exercise has every function compiled, and the hottest optimised, before the
-/// first photo; it slows the read beside it by 30-50 ms. Measured over three return visits each
+/// next ones. The exercise has every function compiled, and the few of the hottest that it runs
+/// enough optimised, before the first photo (the others still are during its pass); it slows the
+/// read beside it by 30-50 ms. Measured over three return visits each
 /// (Chromium 148, 2 cores), the first cutout came 4.15 s after navigation without it and 4.10 s
 /// with it, 1.29x and 1.25x one warm cutout; a 128x128 exercise of a wider network optimised
 /// more functions first but slowed the read more (4.04 s, 1.25x).
