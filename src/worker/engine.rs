@@ -75,30 +75,6 @@ pub fn begin_threads() -> (usize, js_sys::Promise) {
     })
 }
 
-/// Has the pool run [`bgone_core::model::exercise`] (a narrow network at 64x64 with random
-/// weights, a few ms of work) as soon as it has started, while this thread reads the weights.
-///
-/// Chromium compiles this worker's WebAssembly anew on every visit: a trace of a return visit
-/// (and of a third one) shows no module from its code cache, a baseline compile of each of the
-/// 1100 functions a pass calls, as it is first called, and the optimising compile of the 41-43
-/// hottest, 290-380 ms of CPU that ran beside the first photo's pass on the same two cores while
-/// that pass ran baseline code: the first photo after a start took 335-390 ms longer than the
-/// next ones. The exercise has every function compiled, and the few of the hottest that it runs
-/// enough optimised, before the first photo (the others still are during its pass); it slows the
-/// read beside it by 30-50 ms. Measured over three return visits each
-/// (Chromium 148, 2 cores), the first cutout came 4.15 s after navigation without it and 4.10 s
-/// with it, 1.29x and 1.25x one warm cutout; a 128x128 exercise of a wider network optimised
-/// more functions first but slowed the read more (4.04 s, 1.25x).
-#[cfg(feature = "threads")]
-pub fn exercise_while_loading() {
-    let (_, started) = begin_threads();
-    wasm_bindgen_futures::spawn_local(async move {
-        if wasm_bindgen_futures::JsFuture::from(started).await.is_ok() {
-            rayon::spawn(|| drop(std::hint::black_box(bgone_core::model::exercise(&Device::flex()))));
-        }
-    });
-}
-
 /// Waits for the pool [`begin_threads`] started (starting it if nothing did).
 #[cfg(feature = "threads")]
 pub async fn start_threads() -> Result<usize, String> {

@@ -78,10 +78,9 @@ pub fn start() {
 }
 
 async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::EnginePreference, size: Option<usize>) {
-    // The threaded CPU worker's threads start now, and exercise the engine's code, while the
-    // weights are read.
+    // The threaded CPU worker's threads start loading now, while the weights are read.
     #[cfg(feature = "threads")]
-    engine::exercise_while_loading();
+    let _ = engine::begin_threads();
     let loaded = async {
         let started = request_log::now_ms();
         startup_steps::begin();

@@ -54,13 +54,3 @@ fn network_sizes_must_be_multiples_of_64() {
     assert!(matches!(tiny_remover(0), Err(RemoveError::InvalidSize(0))));
     assert!(tiny_remover(128).is_ok());
 }
-
-#[test]
-fn the_start_up_exercise_is_a_whole_pass_without_the_model() {
-    // What the browser's CPU worker runs while the real weights load: a mask-shaped output of a
-    // narrow network, every value a probability.
-    let mask = bgone_core::model::exercise(&Device::flex());
-    assert_eq!(mask.dims(), [1, 1, 64, 64]);
-    let values = mask.into_data().try_to_vec::<f32>().unwrap();
-    assert!(values.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
-}

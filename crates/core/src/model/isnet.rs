@@ -1,7 +1,7 @@
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::{Device, Tensor, TensorData, activation::sigmoid};
+use burn::tensor::{Device, Tensor, activation::sigmoid};
 
 use super::resample::pool;
 use super::rsu::{Rsu, rsu, rsu4f};
@@ -64,19 +64,6 @@ impl IsnetConfig {
             side1: conv3x3(c(64), 1, 1),
         }
     }
-}
-
-/// One pass of a narrow ISNet with random weights at 64x64 on `device`: every operation of a full
-/// pass (on the CPU engine, every convolution kernel and both convolution algorithms) runs, in
-/// milliseconds, and without the model's weights. Its mask means nothing; it is returned so the
-/// pass cannot be optimised away. The browser runs it while the real weights load: WebAssembly's
-/// code is compiled function by function as it is first called and optimised once it has run
-/// enough, and without this both happened during the first photo's pass (see the worker).
-pub fn exercise(device: &Device) -> Tensor<4> {
-    const SIDE: usize = 64;
-    let model = IsnetConfig { channel_divisor: 16 }.init(device);
-    let input = TensorData::new(vec![0.5f32; 3 * SIDE * SIDE], [1, 3, SIDE, SIDE]);
-    model.forward(Tensor::from_data(input, device))
 }
 
 impl Isnet {

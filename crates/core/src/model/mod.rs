@@ -14,6 +14,6 @@ mod rsu;
 pub use conv::{SameConv, Source, WeightValue};
 #[doc(hidden)]
 pub use conv::reference as conv_reference;
-pub use isnet::{Isnet, IsnetConfig, exercise};
+pub use isnet::{Isnet, IsnetConfig};
 pub use loader::{LoadError, load_isnet};
 pub use manifest::{ManifestError, ModelManifest, Normalization, VerifiedWeights};
