@@ -54,14 +54,20 @@ test('the worker crashing mid-image: the page says so and the next image complet
     const page = await context.newPage();
     await page.goto(`${server.url}/?engine=cpu`);
     assert.equal(await ready(page), 'cpu');
-    // Exhaust the worker's WebAssembly memory (grow it to the 4 GiB limit), so the engine's next
-    // allocation fails and WebAssembly aborts: the real out-of-memory crash, mid-image.
+    // Grow the worker's WebAssembly memory to 64 MiB short of what it can reach (the threaded
+    // worker's 4 GiB limit), so the photo's message and decoding still fit but the pass does not:
+    // its allocation fails and WebAssembly aborts, the real out-of-memory crash, mid-image. (Grown
+    // to the limit itself, the worker already dies taking the photo's message, before the image
+    // starts: the page then gives the image to the new worker, which cuts it out.)
     const worker = page.workers().find((w) => /bgone-(cpu-)?worker_loader/.test(w.url()));
     const grown = await worker.evaluate(async () => {
       const memory = (await wasm_bindgen()).memory;
+      const target = 65536 - 1024; // in 64 KiB pages: 4 GiB less 64 MiB
+      const size = () => memory.buffer.byteLength / 65536;
       let pages = 0;
       for (let step = 1 << 15; step >= 1; step >>= 1) {
-        try { memory.grow(step); pages += step; } catch { /* the limit: try a smaller step */ }
+        if (size() + step > target) continue;
+        try { memory.grow(step); pages += step; } catch { /* a lower limit: try a smaller step */ }
       }
       return { pages, total: memory.buffer.byteLength };
     });
