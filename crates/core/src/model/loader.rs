@@ -25,8 +25,12 @@ pub fn load_isnet(weights: Vec<u8>, device: &Device) -> Result<Isnet, LoadError>
 }
 
 fn load_network(config: IsnetConfig, weights: Vec<u8>, device: &Device) -> Result<Isnet, LoadError> {
-    let mut model = config.init(device);
     let dtype = if *device == Device::flex() { DType::F16 } else { DType::F32 };
+    load_as(config.init(device), weights, dtype)
+}
+
+/// Fills `model` from the file's bytes, its float weights as `dtype`.
+fn load_as(mut model: Isnet, weights: Vec<u8>, dtype: DType) -> Result<Isnet, LoadError> {
     let tensors = tensors_in_place(weights)?;
     let result = model.apply(tensors, None, Some(Box::new(FloatCastAdapter::to(dtype))), false);
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
@@ -116,8 +120,7 @@ mod tests {
     }
 
     fn conv_weights(model: &Isnet) -> Vec<Tensor<4>> {
-        let rsu = &model.stage3;
-        vec![model.conv_in.weight.val(), rsu.rebnconvin.conv_s1.weight.val(), model.side1.weight.val()]
+        vec![model.conv_in.weight.val(), model.stage3.rebnconvin.conv_s1.weight.val(), model.side1.weight.val()]
     }
 
     #[test]
@@ -149,13 +152,7 @@ mod tests {
         // The same conversion the GPU engine gets, shown on the CPU device through the cast.
         let device = Device::flex();
         let (file, expected) = saved(&NARROW.init(&device));
-        let model = {
-            let mut model = NARROW.init(&device);
-            let tensors = tensors_in_place(file).unwrap();
-            let result = model.apply(tensors, None, Some(Box::new(FloatCastAdapter::to(DType::F32))), false);
-            assert!(result.errors.is_empty() && result.missing.is_empty() && result.unused.is_empty());
-            model
-        };
+        let model = load_as(NARROW.init(&device), file, DType::F32).unwrap();
         let weight = model.side1.weight.val().into_data();
         assert_eq!(weight.dtype(), DType::F32);
         let side1 = &expected.iter().find(|(name, _)| name == "side1.weight").unwrap().1;
