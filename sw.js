@@ -19,9 +19,19 @@ const SHELL_PREFIX = 'bgone-shell-';
 let networkRequests = 0;
 
 self.addEventListener('install', (event) => {
-  // `no-cache` revalidates with the server, so the HTTP cache cannot slip in an older file.
+  // `no-cache` revalidates with the server, so the HTTP cache cannot slip in an older file. Each
+  // file is stored with the isolation headers already on it (see `isolated`), so the fetch handler
+  // can hand the stored response back untouched.
   event.waitUntil(
-    caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'no-cache' })))),
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      const responses = await Promise.all(SHELL.map(async (path) => {
+        const response = await fetch(new Request(path, { cache: 'no-cache' }));
+        if (!response.ok) throw new Error(`bgone: ${path} answered ${response.status}`);
+        return [path, isolated(response)];
+      }));
+      await Promise.all(responses.map(([path, response]) => cache.put(path, response)));
+    })(),
   );
   // No skipWaiting here: a new version waits until the page says the user chose to reload.
 });
@@ -60,7 +70,11 @@ async function shellStatus() {
 }
 
 /** The page must be cross-origin isolated for the threaded CPU worker (shared memory), and
- *  offline nothing but this worker can say so: every same-origin response gets COOP and COEP. */
+ *  offline nothing but this worker can say so: every same-origin response gets COOP and COEP.
+ *  Shell files get them once, when they are cached: Chromium keeps compiled WebAssembly (its code
+ *  cache) beside a Cache Storage entry only when the worker answers with that entry itself, and
+ *  uses none for a `new Response` made here, so each visit would compile the app's WebAssembly
+ *  again (tests/web/code-cache.test.mjs). */
 function isolated(response) {
   if (!response || response.type === 'opaque' || response.type === 'error') return response;
   const headers = new Headers(response.headers);
@@ -87,7 +101,7 @@ self.addEventListener('fetch', (event) => {
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
       const hit = (await cache.match(path)) ?? (path === '/index.html' ? await cache.match('/') : undefined);
-      return isolated(hit ?? (await toNetwork(request)));
+      return hit ?? isolated(await toNetwork(request));
     })(),
   );
 });

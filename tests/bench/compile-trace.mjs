@@ -27,7 +27,7 @@ const cdp = await context.newCDPSession(page);
 const events = [];
 cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
 const complete = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
-await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['v8.wasm', 'disabled-by-default-v8.wasm.detailed'] } });
+await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-devtools.timeline'] } });
 await page.goto(`${server.url}/?engine=cpu`);
 await cutOut(page, photo, `traced-${photo}`);
 await cdp.send('Tracing.end');

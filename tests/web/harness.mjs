@@ -69,13 +69,14 @@ const FLAGS = [
 ];
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
 
-/** A fresh persistent profile each time (what a first visit looks like). */
-export async function browser({ webgpu = false } = {}) {
+/** A fresh persistent profile each time (what a first visit looks like). `jsFlags`: V8's flags
+ *  (the diagnosis tools also take them from $JS_FLAGS). */
+export async function browser({ webgpu = false, jsFlags = process.env.JS_FLAGS } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'bgone-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: [...FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
+    args: [...FLAGS, ...(webgpu ? WEBGPU_FLAGS : []), ...(jsFlags ? [`--js-flags=${jsFlags}`] : [])],
     acceptDownloads: true,
   });
   context.setDefaultTimeout(10 * 60 * 1000);

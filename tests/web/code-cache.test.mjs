@@ -1,0 +1,59 @@
+// The threaded CPU worker's WebAssembly (7.8 MB) comes from Chromium's code cache on a return
+// visit, so the first cutout after a start does not compile it again. Chromium keeps compiled code
+// beside a Cache Storage entry only when the service worker answers with that entry itself (a
+// `new Response` it makes gets no code cache), which is what sw.js must keep doing.
+//
+// When Chromium writes that cache is V8's choice: after 1 MB of optimised code, or 2 s after the
+// last optimising compile (in Debian's Chromium 148 here that timer never fires, and a cutout
+// makes 0.3-0.6 MB). The test has V8 write it at every optimising compile
+// (--wasm-caching-timeout-ms=0), so what it checks is our side: that the worker's module is
+// eligible, written, and read back on the next visit.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, browser, cutOut } from './harness.mjs';
+
+const server = await serve();
+after(() => server.close());
+const WORKER_WASM = /bgone-cpu-worker_bg\.wasm$/;
+
+/** Opens the app on the CPU engine and cuts out one photo, recording Chromium's wasm trace. */
+async function visit(context, name) {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
+  const complete = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['v8.wasm', 'disabled-by-default-devtools.timeline'] } });
+  await page.goto(`${server.url}/?engine=cpu`);
+  await cutOut(page, 'chelsea.png', name);
+  const state = await page.locator(`[data-testid="item"][data-name="${name}"]`).getAttribute('data-state');
+  // The cache entry is written after the optimising compiles, off the page's thread.
+  await page.waitForTimeout(2000);
+  await cdp.send('Tracing.end');
+  await complete;
+  await page.close();
+  const count = (event, url = true) => events.filter((e) => e.name === event && (url === true || url.test(e.args?.url ?? ''))).length;
+  return { state, events, count };
+}
+
+test("a return visit takes the CPU worker's compiled WebAssembly from Chromium's code cache", async () => {
+  const { context, close } = await browser({ jsFlags: '--wasm-caching-timeout-ms=0' });
+  try {
+    const first = await visit(context, 'first.png');
+    assert.equal(first.state, 'done');
+    assert.ok(first.count('v8.wasm.cachedModule') > 0, 'the first visit wrote no compiled module to the code cache');
+    // The first visit installs the service worker: the second is the one it serves from Cache Storage.
+    const second = await visit(context, 'second.png');
+    assert.equal(second.state, 'done');
+    assert.ok(second.count('v8.wasm.cachedModule') > 0, 'the visit served by the service worker wrote no compiled module');
+    const third = await visit(context, 'third.png');
+    assert.equal(third.state, 'done');
+    const hits = third.count('v8.wasm.moduleCacheHit', WORKER_WASM);
+    const deserialised = third.count('wasm.Deserialize');
+    console.log(`return visit: ${hits} code-cache hit(s) for the CPU worker's module, ${deserialised} deserialisation(s), ${third.count('wasm.CompileLazy')} functions compiled lazily (first visit ${first.count('wasm.CompileLazy')})`);
+    assert.ok(hits >= 1, "the CPU worker's module was compiled again, not taken from the code cache");
+    assert.ok(deserialised >= 1, 'no module was deserialised');
+  } finally {
+    await close();
+  }
+});
