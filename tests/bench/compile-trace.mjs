@@ -6,7 +6,7 @@
 // show as a deserialisation and no baseline compiles. A tool for investigating the first cutout
 // after a start, not a test:
 //   VISITS=1 node tests/bench/compile-trace.mjs [photo]   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, traced, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const server = await serve(dist);
@@ -23,15 +23,10 @@ for (let visit = 0; visit <= Number(process.env.VISITS ?? 0); visit++) {
 
 const page = await context.newPage();
 page.on('console', (m) => { if (m.text().startsWith('bgone')) console.log(`  ${m.text().slice(0, 300)}`); });
-const cdp = await context.newCDPSession(page);
-const events = [];
-cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
-const complete = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
-await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-devtools.timeline'] } });
-await page.goto(`${server.url}/?engine=cpu`);
-await cutOut(page, photo, `traced-${photo}`);
-await cdp.send('Tracing.end');
-await complete;
+const events = await traced(context, page, ['v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-devtools.timeline'], async () => {
+  await page.goto(`${server.url}/?engine=cpu`);
+  await cutOut(page, photo, `traced-${photo}`);
+});
 
 const start = Math.min(...events.filter((e) => e.ts > 0).map((e) => e.ts));
 const ms = (us) => (us / 1000).toFixed(0);

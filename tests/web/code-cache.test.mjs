@@ -10,30 +10,27 @@
 // eligible, written, and read back on the next visit.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, browser, cutOut } from './harness.mjs';
+import { serve, browser, cutOut, traced } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
 const WORKER_WASM = /bgone-cpu-worker_bg\.wasm$/;
 
-/** Opens the app on the CPU engine and cuts out one photo, recording Chromium's wasm trace. */
+/** Opens the app on the CPU engine and cuts out one photo, recording Chromium's wasm trace;
+ *  `count(name, url)` counts its events of that name (for a module at a matching URL). */
 async function visit(context, name) {
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  const events = [];
-  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
-  const complete = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['v8.wasm', 'disabled-by-default-devtools.timeline'] } });
-  await page.goto(`${server.url}/?engine=cpu`);
-  await cutOut(page, 'chelsea.png', name);
-  const state = await page.locator(`[data-testid="item"][data-name="${name}"]`).getAttribute('data-state');
-  // The cache entry is written after the optimising compiles, off the page's thread.
-  await page.waitForTimeout(2000);
-  await cdp.send('Tracing.end');
-  await complete;
+  let state;
+  const events = await traced(context, page, ['v8.wasm', 'disabled-by-default-devtools.timeline'], async () => {
+    await page.goto(`${server.url}/?engine=cpu`);
+    await cutOut(page, 'chelsea.png', name);
+    state = await page.locator(`[data-testid="item"][data-name="${name}"]`).getAttribute('data-state');
+    // The cache entry is written after the optimising compiles, off the page's thread.
+    await page.waitForTimeout(2000);
+  });
   await page.close();
-  const count = (event, url = true) => events.filter((e) => e.name === event && (url === true || url.test(e.args?.url ?? ''))).length;
-  return { state, events, count };
+  const count = (event, url = /./) => events.filter((e) => e.name === event && url.test(e.args?.url ?? e.name)).length;
+  return { state, count };
 }
 
 test("a return visit takes the CPU worker's compiled WebAssembly from Chromium's code cache", async () => {

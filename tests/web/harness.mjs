@@ -84,6 +84,19 @@ export async function browser({ webgpu = false, jsFlags = process.env.JS_FLAGS }
   return { context, close };
 }
 
+/** Runs `work` while Chrome's tracing records `categories` (CDP Tracing), and returns the events. */
+export async function traced(context, page, categories, work) {
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
+  const complete = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories } });
+  await work();
+  await cdp.send('Tracing.end');
+  await complete;
+  return events;
+}
+
 /** Waits for the page to be ready and returns the engine it chose. */
 export async function ready(page) {
   await page.locator('[data-testid="status"][data-state="ready"]').waitFor();
