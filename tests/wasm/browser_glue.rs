@@ -27,11 +27,12 @@ fn manifest_for(id: &str, weights: &[u8]) -> ModelManifest {
         normalization: Normalization { mean: [128.0; 3], std: [256.0; 3] },
         chunk_sha256: Vec::new(),
         chunk_bytes: 0,
+        blake3: String::new(),
     }
 }
 
-/// The browser's SHA-256 check of the weights, over the whole file and chunk by chunk (what the
-/// real manifest lists), on good and on damaged bytes.
+/// The browser's check of the weights: SHA-256 over the whole file and chunk by chunk, and
+/// BLAKE3 (what the real manifest lists), on good and on damaged bytes.
 #[wasm_bindgen_test]
 async fn weights_are_checked_whole_and_chunk_by_chunk() {
     let weights: Vec<u8> = (0..10_000u32).map(|i| (i * 31 % 251) as u8).collect();
@@ -41,28 +42,35 @@ async fn weights_are_checked_whole_and_chunk_by_chunk() {
         chunk_sha256: weights.chunks(4096).map(|c| Sha256::digest(c).iter().map(|b| format!("{b:02x}")).collect()).collect(),
         ..whole.clone()
     };
+    let by_blake3 = ModelManifest { blake3: blake3::hash(&weights).to_hex().to_string(), ..chunked.clone() };
     let mut damaged = weights.clone();
     damaged[9_000] ^= 0x40;
-    for manifest in [&whole, &chunked] {
+    for manifest in [&whole, &chunked, &by_blake3] {
         let verified = bgone_web::browser::digest::verify(manifest, weights.clone()).await.expect("intact weights pass");
         assert_eq!(verified.as_bytes(), weights.as_slice());
         assert!(bgone_web::browser::digest::verify(manifest, damaged.clone()).await.is_err(), "damaged weights pass");
     }
     // As the start-up reads them: fed in pieces of odd sizes as they arrive, each chunk hashed as
     // soon as it is complete. A damaged chunk, a truncated file and an intact one.
-    let fed = |bytes: &[u8]| {
-        let mut check = bgone_web::browser::digest::StreamingCheck::new(&chunked);
-        let mut read = 0;
-        while read < bytes.len() {
-            read = (read + 1_500).min(bytes.len());
-            check.feed(&bytes[..read]);
-        }
-        check
-    };
-    assert!(fed(&weights).finish(weights.clone()).await.is_ok(), "intact weights fail when fed in pieces");
-    assert!(fed(&damaged).finish(damaged.clone()).await.is_err(), "damaged weights pass when fed in pieces");
-    let truncated = weights[..8_192].to_vec();
-    assert!(fed(&truncated).finish(truncated.clone()).await.is_err(), "a truncated file passes");
+    for manifest in [&chunked, &by_blake3] {
+        let fed = |bytes: &[u8]| {
+            let mut check = bgone_web::browser::digest::StreamingCheck::new(manifest);
+            let mut read = 0;
+            while read < bytes.len() {
+                read = (read + 1_500).min(bytes.len());
+                check.feed(&bytes[..read]);
+            }
+            check
+        };
+        assert!(fed(&weights).finish(weights.clone()).await.is_ok(), "intact weights fail when fed in pieces");
+        assert!(fed(&damaged).finish(damaged.clone()).await.is_err(), "damaged weights pass when fed in pieces");
+        let truncated = weights[..8_192].to_vec();
+        assert!(fed(&truncated).finish(truncated.clone()).await.is_err(), "a truncated file passes");
+        // Fed part of the file, then finished with all of it: the rest is hashed at the end.
+        let mut partly = bgone_web::browser::digest::StreamingCheck::new(manifest);
+        partly.feed(&weights[..4_000]);
+        assert!(partly.finish(weights.clone()).await.is_ok(), "intact weights fail when fed only in part");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -20,6 +20,11 @@ pub struct ModelManifest {
     pub chunk_sha256: Vec<String>,
     #[serde(default)]
     pub chunk_bytes: u64,
+    /// The BLAKE3 of the whole file (hex); empty in manifests written before it. The browser
+    /// checks its offline copy against it at every start: in WebAssembly, as the bytes arrive,
+    /// it costs a fraction of SHA-256 (which SubtleCrypto computes on the reading thread).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub blake3: String,
 }
 
 /// Per channel `(value - mean) / std` on 0..=255 RGB values.
@@ -71,6 +76,21 @@ impl ModelManifest {
             return Err(ManifestError::Checksum {
                 expected: self.sha256.clone(),
                 actual: format!("a different file ({at} differs)"),
+                expected_bytes: self.bytes,
+                actual_bytes: weights.len() as u64,
+            });
+        }
+        Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
+    }
+
+    /// As [`Self::verified`], with the BLAKE3 of `weights` computed by the caller. A manifest
+    /// without a BLAKE3 proves nothing this way: the caller checks [`Self::blake3`] first.
+    pub fn verified_by_blake3(&self, weights: Vec<u8>, blake3: &[u8]) -> Result<VerifiedWeights, ManifestError> {
+        let actual = hex(blake3);
+        if self.blake3.is_empty() || weights.len() as u64 != self.bytes || actual != self.blake3 {
+            return Err(ManifestError::Checksum {
+                expected: self.sha256.clone(),
+                actual: format!("a different file (BLAKE3 {actual}, expected {})", self.blake3),
                 expected_bytes: self.bytes,
                 actual_bytes: weights.len() as u64,
             });
@@ -152,6 +172,7 @@ mod tests {
             normalization: Normalization { mean: [0.0; 3], std: [1.0; 3] },
             chunk_sha256: weights.chunks(chunk_bytes as usize).map(|c| hex(&Sha256::digest(c))).collect(),
             chunk_bytes,
+            blake3: blake3::hash(weights).to_hex().to_string(),
         }
     }
 
@@ -178,5 +199,23 @@ mod tests {
         let whole_only = ModelManifest { chunk_sha256: Vec::new(), chunk_bytes: 0, ..manifest.clone() };
         assert!(whole_only.chunk_ranges().is_empty());
         assert!(whole_only.verified_by_chunk_digests(weights, &[]).is_err());
+    }
+
+    #[test]
+    fn blake3_proves_the_file_and_catches_one_changed_byte() {
+        let weights: Vec<u8> = (0..5000u32).map(|i| (i * 13) as u8).collect();
+        let manifest = manifest(&weights, 300);
+        let verified = manifest.verified_by_blake3(weights.clone(), blake3::hash(&weights).as_bytes()).unwrap();
+        assert!(verified.matches(&manifest));
+
+        let mut damaged = weights.clone();
+        damaged[4321] ^= 0x10;
+        let error = manifest.verified_by_blake3(damaged.clone(), blake3::hash(&damaged).as_bytes()).unwrap_err();
+        assert!(error.to_string().contains("BLAKE3"), "{error}");
+        // A file of another length, or a manifest that lists no BLAKE3: never verified this way.
+        let short = weights[..4999].to_vec();
+        assert!(manifest.verified_by_blake3(short.clone(), blake3::hash(&short).as_bytes()).is_err());
+        let without = ModelManifest { blake3: String::new(), ..manifest };
+        assert!(without.verified_by_blake3(weights.clone(), blake3::hash(&weights).as_bytes()).is_err());
     }
 }
