@@ -33,7 +33,6 @@ ONNX_SHA256 = "b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb"
 MODEL_ID = "isnet-general-medium"
 WEIGHTS_FILE = "isnet-medium.safetensors"
 MANIFEST_FILE = "isnet-medium.json"
-CHUNK_BYTES = 4 << 20
 INPUT_SIZE = 1024
 # Per channel (value - mean) / std on 0..255 values, as the package's consumers feed ISNet.
 # The DIS original uses value / 255 - 0.5, which differs by under 0.4 %.
@@ -145,7 +144,6 @@ def manifest_is_current(out: pathlib.Path) -> bool:
         manifest.get("source", {}).get("onnx_sha256") == ONNX_SHA256
         and manifest.get("bytes") == weights.stat().st_size
         and manifest.get("sha256") == sha256_file(weights)
-        and manifest.get("chunk_sha256") == chunk_hashes(weights)
         and manifest.get("blake3") == blake3_file(weights)
     )
 
@@ -154,13 +152,6 @@ def blake3_file(path: pathlib.Path) -> str:
     """The BLAKE3 of the file: what the browser checks its offline copy against at every start,
     several times faster there than SHA-256 (src/browser/digest.rs)."""
     return blake3.blake3(path.read_bytes()).hexdigest()
-
-
-def chunk_hashes(path: pathlib.Path) -> list[str]:
-    """The sha256 of each CHUNK_BYTES piece of the file: the browser checks the weights piece by
-    piece (src/browser/digest.rs), so it never copies all 88 MB out of WebAssembly memory."""
-    data = path.read_bytes()
-    return [hashlib.sha256(data[i : i + CHUNK_BYTES]).hexdigest() for i in range(0, len(data), CHUNK_BYTES)]
 
 
 def main() -> None:
@@ -195,8 +186,6 @@ def main() -> None:
         "input_size": INPUT_SIZE,
         "normalization": {"mean": MEAN, "std": STD},
         "source": {"npm": f"{PACKAGE}@{VERSION}", "model": "ISNet, xuebinqin/DIS (MIT)", "onnx_sha256": ONNX_SHA256},
-        "chunk_bytes": CHUNK_BYTES,
-        "chunk_sha256": chunk_hashes(weights_path),
         "blake3": blake3_file(weights_path),
     }
     (args.out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")

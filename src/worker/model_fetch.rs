@@ -52,5 +52,5 @@ pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64
     .await
     .map_err(js_error)?;
     progress(bytes.len() as u64, manifest.bytes);
-    Ok(check.finish(bytes).await?)
+    Ok(check.finish(bytes)?)
 }

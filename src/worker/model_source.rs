@@ -55,7 +55,7 @@ pub async fn check_cached(manifest: &ModelManifest) -> Cached {
     startup_steps::step("read");
     let registered = registry_answer.await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
     match read {
-        Ok(Some(bytes)) => match check.finish(bytes).await {
+        Ok(Some(bytes)) => match check.finish(bytes) {
             Ok(bytes) => {
                 startup_steps::step("check");
                 let record = record_for(manifest, registered.map_or_else(now_epoch_ms, |r| r.cached_at));

@@ -25,52 +25,43 @@ fn manifest_for(id: &str, weights: &[u8]) -> ModelManifest {
         sha256,
         input_size: 1024,
         normalization: Normalization { mean: [128.0; 3], std: [256.0; 3] },
-        chunk_sha256: Vec::new(),
-        chunk_bytes: 0,
         blake3: String::new(),
     }
 }
 
-/// The browser's check of the weights: SHA-256 over the whole file and chunk by chunk, and
-/// BLAKE3 (what the real manifest lists), on good and on damaged bytes.
+/// The browser's check of the weights against the manifest's BLAKE3 (and by sha256 where a
+/// manifest lists none), on good and on damaged bytes, whole and fed in pieces as they arrive.
 #[wasm_bindgen_test]
-async fn weights_are_checked_whole_and_chunk_by_chunk() {
+fn weights_are_checked_whole_and_as_they_arrive() {
+    use bgone_web::browser::digest::{StreamingCheck, verify};
     let weights: Vec<u8> = (0..10_000u32).map(|i| (i * 31 % 251) as u8).collect();
-    let whole = manifest_for("digest", &weights);
-    let chunked = ModelManifest {
-        chunk_bytes: 4096,
-        chunk_sha256: weights.chunks(4096).map(|c| Sha256::digest(c).iter().map(|b| format!("{b:02x}")).collect()).collect(),
-        ..whole.clone()
-    };
-    let by_blake3 = ModelManifest { blake3: blake3::hash(&weights).to_hex().to_string(), ..chunked.clone() };
+    let by_sha256 = manifest_for("digest", &weights);
+    let by_blake3 = ModelManifest { blake3: blake3::hash(&weights).to_hex().to_string(), ..by_sha256.clone() };
     let mut damaged = weights.clone();
     damaged[9_000] ^= 0x40;
-    for manifest in [&whole, &chunked, &by_blake3] {
-        let verified = bgone_web::browser::digest::verify(manifest, weights.clone()).await.expect("intact weights pass");
+    for manifest in [&by_sha256, &by_blake3] {
+        let verified = verify(manifest, weights.clone()).expect("intact weights pass");
         assert_eq!(verified.as_bytes(), weights.as_slice());
-        assert!(bgone_web::browser::digest::verify(manifest, damaged.clone()).await.is_err(), "damaged weights pass");
+        assert!(verify(manifest, damaged.clone()).is_err(), "damaged weights pass");
     }
-    // As the start-up reads them: fed in pieces of odd sizes as they arrive, each chunk hashed as
-    // soon as it is complete. A damaged chunk, a truncated file and an intact one.
-    for manifest in [&chunked, &by_blake3] {
-        let fed = |bytes: &[u8]| {
-            let mut check = bgone_web::browser::digest::StreamingCheck::new(manifest);
-            let mut read = 0;
-            while read < bytes.len() {
-                read = (read + 1_500).min(bytes.len());
-                check.feed(&bytes[..read]);
-            }
-            check
-        };
-        assert!(fed(&weights).finish(weights.clone()).await.is_ok(), "intact weights fail when fed in pieces");
-        assert!(fed(&damaged).finish(damaged.clone()).await.is_err(), "damaged weights pass when fed in pieces");
-        let truncated = weights[..8_192].to_vec();
-        assert!(fed(&truncated).finish(truncated.clone()).await.is_err(), "a truncated file passes");
-        // Fed part of the file, then finished with all of it: the rest is hashed at the end.
-        let mut partly = bgone_web::browser::digest::StreamingCheck::new(manifest);
-        partly.feed(&weights[..4_000]);
-        assert!(partly.finish(weights.clone()).await.is_ok(), "intact weights fail when fed only in part");
-    }
+    // As a read or a download feeds them: in pieces of odd sizes. A damaged file, a truncated
+    // one, an intact one, and one fed only in part before it is finished.
+    let fed = |bytes: &[u8]| {
+        let mut check = StreamingCheck::new(&by_blake3);
+        let mut read = 0;
+        while read < bytes.len() {
+            read = (read + 1_500).min(bytes.len());
+            check.feed(&bytes[..read]);
+        }
+        check
+    };
+    assert!(fed(&weights).finish(weights.clone()).is_ok(), "intact weights fail when fed in pieces");
+    assert!(fed(&damaged).finish(damaged.clone()).is_err(), "damaged weights pass when fed in pieces");
+    let truncated = weights[..8_192].to_vec();
+    assert!(fed(&truncated).finish(truncated.clone()).is_err(), "a truncated file passes");
+    let mut partly = StreamingCheck::new(&by_blake3);
+    partly.feed(&weights[..4_000]);
+    assert!(partly.finish(weights.clone()).is_ok(), "intact weights fail when fed only in part");
 }
 
 #[wasm_bindgen_test]

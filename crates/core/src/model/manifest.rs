@@ -12,17 +12,9 @@ pub struct ModelManifest {
     pub sha256: String,
     pub input_size: usize,
     pub normalization: Normalization,
-    /// The sha256 of each `chunk_bytes`-long piece of the file, in order (the last one may be
-    /// shorter); empty in manifests written before them. They let the browser check the file
-    /// piece by piece with its native SHA-256, which takes only a copy outside WebAssembly
-    /// memory: a few MB at a time instead of the whole 88 MB (peak memory is a benchmark target).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chunk_sha256: Vec<String>,
-    #[serde(default)]
-    pub chunk_bytes: u64,
     /// The BLAKE3 of the whole file (hex); empty in manifests written before it. The browser
-    /// checks its offline copy against it at every start: in WebAssembly, as the bytes arrive,
-    /// it costs a fraction of SHA-256 (which SubtleCrypto computes on the reading thread).
+    /// checks the weights against it as they arrive (src/browser/digest.rs): in WebAssembly it
+    /// costs a fraction of SHA-256 there.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub blake3: String,
 }
@@ -57,32 +49,6 @@ impl ModelManifest {
         Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
     }
 
-    /// As [`Self::verified`], with the sha256 of `weights` computed by the caller: the browser
-    /// hashes with its native SubtleCrypto, about ten times faster than sha2 in WebAssembly.
-    pub fn verified_by_digest(&self, weights: Vec<u8>, sha256: &[u8]) -> Result<VerifiedWeights, ManifestError> {
-        self.check(weights.len(), hex(sha256))?;
-        Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
-    }
-
-    /// As [`Self::verified`], with the sha256 of each of the manifest's chunks of `weights`
-    /// computed by the caller (in order). Every chunk's digest must match, and the chunks must
-    /// cover the file, so this proves as much as the whole file's sha256 does.
-    pub fn verified_by_chunk_digests(&self, weights: Vec<u8>, digests: &[Vec<u8>]) -> Result<VerifiedWeights, ManifestError> {
-        let chunks = self.chunk_sha256.len();
-        let covered = self.chunk_bytes > 0 && (weights.len() as u64).div_ceil(self.chunk_bytes) == chunks as u64;
-        let mismatch = digests.iter().map(|digest| hex(digest)).zip(&self.chunk_sha256).position(|(a, b)| a != *b);
-        if weights.len() as u64 != self.bytes || !covered || digests.len() != chunks || mismatch.is_some() {
-            let at = mismatch.map_or_else(|| "the whole file".to_owned(), |i| format!("piece {} of {chunks}", i + 1));
-            return Err(ManifestError::Checksum {
-                expected: self.sha256.clone(),
-                actual: format!("a different file ({at} differs)"),
-                expected_bytes: self.bytes,
-                actual_bytes: weights.len() as u64,
-            });
-        }
-        Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
-    }
-
     /// As [`Self::verified`], with the BLAKE3 of `weights` computed by the caller. A manifest
     /// without a BLAKE3 proves nothing this way: the caller checks [`Self::blake3`] first.
     pub fn verified_by_blake3(&self, weights: Vec<u8>, blake3: &[u8]) -> Result<VerifiedWeights, ManifestError> {
@@ -96,15 +62,6 @@ impl ModelManifest {
             });
         }
         Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
-    }
-
-    /// The byte ranges the manifest's chunk digests cover; empty when it lists none.
-    pub fn chunk_ranges(&self) -> Vec<std::ops::Range<usize>> {
-        if self.chunk_bytes == 0 || self.chunk_sha256.is_empty() {
-            return Vec::new();
-        }
-        let (step, len) = (self.chunk_bytes as usize, self.bytes as usize);
-        (0..len.div_ceil(step)).map(|i| i * step..((i + 1) * step).min(len)).collect()
     }
 
     /// Checks the downloaded or cached weights against the manifest before they are used.
@@ -125,7 +82,8 @@ impl ModelManifest {
     }
 }
 
-/// Weights whose length and sha256 matched a manifest (made only by `ModelManifest::verified*`).
+/// Weights whose length and sha256 or BLAKE3 matched a manifest (made only by
+/// `ModelManifest::verified*`).
 #[derive(Clone)]
 pub struct VerifiedWeights {
     bytes: Vec<u8>,
@@ -161,7 +119,7 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn manifest(weights: &[u8], chunk_bytes: u64) -> ModelManifest {
+    fn manifest(weights: &[u8]) -> ModelManifest {
         ModelManifest {
             id: "test".into(),
             name: "test".into(),
@@ -170,41 +128,14 @@ mod tests {
             sha256: hex(&Sha256::digest(weights)),
             input_size: 64,
             normalization: Normalization { mean: [0.0; 3], std: [1.0; 3] },
-            chunk_sha256: weights.chunks(chunk_bytes as usize).map(|c| hex(&Sha256::digest(c))).collect(),
-            chunk_bytes,
             blake3: blake3::hash(weights).to_hex().to_string(),
         }
-    }
-
-    fn digests(manifest: &ModelManifest, weights: &[u8]) -> Vec<Vec<u8>> {
-        manifest.chunk_ranges().into_iter().map(|r| Sha256::digest(&weights[r]).to_vec()).collect()
-    }
-
-    #[test]
-    fn chunk_digests_prove_the_file_and_catch_one_changed_byte() {
-        let weights: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
-        let manifest = manifest(&weights, 300);
-        assert_eq!(manifest.chunk_ranges(), vec![0..300, 300..600, 600..900, 900..1000]);
-        assert!(manifest.verified_by_chunk_digests(weights.clone(), &digests(&manifest, &weights)).is_ok());
-
-        let mut damaged = weights.clone();
-        damaged[650] ^= 1;
-        let error = manifest.verified_by_chunk_digests(damaged.clone(), &digests(&manifest, &damaged)).unwrap_err();
-        assert!(error.to_string().contains("piece 3 of 4"), "{error}");
-
-        // Missing digests, a short file, or a manifest that lists no chunks: never verified.
-        assert!(manifest.verified_by_chunk_digests(weights.clone(), &digests(&manifest, &weights)[..3]).is_err());
-        let short = weights[..999].to_vec();
-        assert!(manifest.verified_by_chunk_digests(short.clone(), &digests(&manifest, &weights)).is_err());
-        let whole_only = ModelManifest { chunk_sha256: Vec::new(), chunk_bytes: 0, ..manifest.clone() };
-        assert!(whole_only.chunk_ranges().is_empty());
-        assert!(whole_only.verified_by_chunk_digests(weights, &[]).is_err());
     }
 
     #[test]
     fn blake3_proves_the_file_and_catches_one_changed_byte() {
         let weights: Vec<u8> = (0..5000u32).map(|i| (i * 13) as u8).collect();
-        let manifest = manifest(&weights, 300);
+        let manifest = manifest(&weights);
         let verified = manifest.verified_by_blake3(weights.clone(), blake3::hash(&weights).as_bytes()).unwrap();
         assert!(verified.matches(&manifest));
 
