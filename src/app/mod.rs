@@ -14,6 +14,7 @@ use crate::browser::{blobs, query, worker_client::WorkerClient};
 use crate::components::{DropZone, ItemCard, OfflinePanel, PrivacyPanel, StatusBar, Toolbar, UpdateBanner};
 use crate::offline::request_log::RequestLog;
 use crate::protocol::{EngineKind, EnginePreference, FromWorker, ToWorker};
+use crate::restarts::{AfterCrash, CrashRecord};
 use crate::state::{
     BackgroundChoice, Cutout, Item, ModelProgress, OfflineModel, PageStatus, RequestCount, ShellState, Stage,
     StorageState,
@@ -53,6 +54,8 @@ pub struct AppState {
     page_requests: StoredValue<Option<RequestLog>, LocalStorage>,
     /// Per image being processed: when it started, and the service worker's count then.
     windows: StoredValue<HashMap<u32, (f64, Option<u32>)>>,
+    /// Worker crashes since the last progress, so a worker that cannot run is not restarted forever.
+    crashes: StoredValue<CrashRecord>,
 }
 
 pub fn now_ms() -> f64 {
@@ -76,6 +79,7 @@ impl AppState {
                 self.threads.set(threads);
                 self.engine_note.set(note);
                 self.status.set(PageStatus::Ready);
+                self.crashes.update_value(CrashRecord::ready);
             }
             FromWorker::EngineChanged { engine, note } => {
                 self.engine.set(Some(engine));
@@ -91,6 +95,7 @@ impl AppState {
             }
             FromWorker::Done { id, width, height, png, mask_png, engine, network_size, note, requests } => {
                 self.processing_finished(id, requests);
+                self.crashes.update_value(CrashRecord::image_finished);
                 let Some(item) = self.item(id) else { return };
                 let urls = blobs::blob(&png, "image/png")
                     .and_then(|png| blobs::object_url(&png))
@@ -109,6 +114,7 @@ impl AppState {
             }
             FromWorker::Failed { id, message, requests } => {
                 self.processing_finished(id, requests);
+                self.crashes.update_value(CrashRecord::image_finished);
                 if let Some(item) = self.item(id) {
                     item.finished_ms.set(Some(now_ms()));
                     item.error.set(Some(message));
@@ -119,8 +125,14 @@ impl AppState {
     }
 
     /// Starts (or restarts) the worker with the current engine preference and re-sends every
-    /// image that had not finished.
+    /// image that had not finished. Earlier crashes are forgotten: this is a new start (the page
+    /// opened, the user changed the engine or the quality, the model was stored or removed).
     pub fn start_worker(self) {
+        self.crashes.set_value(CrashRecord::default());
+        self.spawn_worker();
+    }
+
+    fn spawn_worker(self) {
         self.worker.set_value(None);
         self.status.set(PageStatus::LoadingModel);
         self.engine.set(None);
@@ -144,21 +156,49 @@ impl AppState {
     }
 
     /// The worker died (out of memory, a crash in the engine): the image it was on fails with
-    /// a message, a new worker takes the rest.
+    /// a message, a new worker takes the rest (`restarts` says when it does not).
     fn on_worker_crash(self, reason: String) {
-        let current = self.items.with_untracked(|items| {
-            items.iter().find(|item| item.stage.get_untracked() == Stage::Processing).cloned()
+        let unfinished: Vec<Item> = self.items.with_untracked(|items| {
+            items.iter().filter(|item| matches!(item.stage.get_untracked(), Stage::Queued | Stage::Processing)).cloned().collect()
         });
-        if let Some(item) = current {
-            item.error.set(Some(format!(
-                "{}: the engine crashed on this image ({}). It was restarted and the other images go on; \
-                 if this photo fails again, close other tabs or try a smaller copy of it.",
-                item.name,
-                crash_cause(&reason)
-            )));
-            item.stage.set(Stage::Error);
+        let current = unfinished.iter().find(|item| item.stage.get_untracked() == Stage::Processing);
+        let ready = matches!(self.status.get_untracked(), PageStatus::Ready);
+        let cause = crash_cause(&reason);
+        match self.crashes.try_update_value(|record| record.after_crash(ready, current.is_some())) {
+            Some(AfterCrash::FailCurrent) => {
+                if let Some(item) = current {
+                    fail(item, format!(
+                        "{}: the engine crashed on this image ({cause}). It was restarted and the other images go on; \
+                         if this photo fails again, close other tabs or try a smaller copy of it.",
+                        item.name
+                    ));
+                }
+            }
+            Some(AfterCrash::GiveUpOldest) => {
+                // Items are kept in the order they were added, which is the order they were sent.
+                if let Some(item) = unfinished.first() {
+                    fail(item, format!(
+                        "{}: the engine crashed twice while taking this image, before it could start ({cause}). \
+                         The other images go on; try a smaller copy of this photo.",
+                        item.name
+                    ));
+                }
+            }
+            Some(AfterCrash::Stop) | None => {
+                let message = format!(
+                    "The engine could not start: it crashed twice while loading ({cause}). \
+                     Reload the page to try again, or close other tabs first."
+                );
+                for item in &unfinished {
+                    fail(item, format!("{}: not processed, because the engine could not start.", item.name));
+                }
+                self.worker.set_value(None);
+                self.status.set(PageStatus::Failed(message));
+                return;
+            }
+            Some(AfterCrash::Restart) => {}
         }
-        self.start_worker();
+        self.spawn_worker();
     }
 
     /// Sends a message that needs no answer tied to an image (offline actions).
@@ -282,6 +322,7 @@ pub fn App() -> impl IntoView {
         install_prompt: StoredValue::new_local(None),
         page_requests: StoredValue::new_local(Some(RequestLog::start())),
         windows: StoredValue::new(HashMap::new()),
+        crashes: StoredValue::new(CrashRecord::default()),
     };
     provide_context(state);
     state.start_worker();
@@ -352,6 +393,12 @@ pub fn file_list(list: web_sys::FileList) -> Vec<web_sys::File> {
 
 pub fn use_app() -> AppState {
     expect_context::<AppState>()
+}
+
+fn fail(item: &Item, message: String) {
+    item.finished_ms.set(Some(now_ms()));
+    item.error.set(Some(message));
+    item.stage.set(Stage::Error);
 }
 
 /// What a worker's uncaught error most likely means, for a user. WebAssembly has no way to report

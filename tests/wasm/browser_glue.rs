@@ -1,6 +1,6 @@
 //! The browser glue, in headless Chromium (wasm-bindgen-test; run by tests/run.sh):
 //! query parsing, blobs, the ZIP, canvas flattening, the model's offline cache, the readiness
-//! registry, storage estimates, the request log and storage errors.
+//! registry, storage estimates, the request log, storage errors and when a dead worker is restarted.
 #![cfg(target_arch = "wasm32")]
 
 use bgone_core::model::{ModelManifest, Normalization};
@@ -222,4 +222,28 @@ fn same_conv_matches_the_definition_in_webassembly() {
             .max(conv_reference::worst_direct_difference(conv, true, kernel));
         assert!(worst < 1e-4, "{conv:?}: max abs difference {worst}");
     }
+}
+
+/// A crash mid-image fails that image; a worker that keeps dying before it is ready, or as it
+/// takes an image, is restarted once, then the page stops (or gives up that image).
+#[wasm_bindgen_test]
+fn crash_record_restarts_once_then_stops_or_gives_up() {
+    use bgone_web::restarts::{AfterCrash, CrashRecord};
+    let mut record = CrashRecord::default();
+    // Mid-image crashes always restart: each one takes its own image with it.
+    for _ in 0..3 {
+        assert_eq!(record.after_crash(true, true), AfterCrash::FailCurrent);
+    }
+    // Dying as it takes an image: once a new worker tries it, twice the image is given up.
+    assert_eq!(record.after_crash(true, false), AfterCrash::Restart);
+    assert_eq!(record.after_crash(true, false), AfterCrash::GiveUpOldest);
+    assert_eq!(record.after_crash(true, false), AfterCrash::Restart);
+    // ... unless an image finished in between.
+    record.image_finished();
+    assert_eq!(record.after_crash(true, false), AfterCrash::Restart);
+    // Dying before it is ready: restarted once, then no more; a ready worker resets that count.
+    assert_eq!(record.after_crash(false, false), AfterCrash::Restart);
+    record.ready();
+    assert_eq!(record.after_crash(false, false), AfterCrash::Restart);
+    assert_eq!(record.after_crash(false, false), AfterCrash::Stop);
 }

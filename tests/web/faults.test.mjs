@@ -1,4 +1,5 @@
-// Faults in a real browser: the GPU lost in the middle of an image, and the worker crashing.
+// Faults in a real browser: the GPU lost in the middle of an image, the worker crashing (mid-image,
+// as it takes an image, and as it starts).
 // (The other faults, a full quota and a damaged model, are in offline.test.mjs.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,8 +58,7 @@ test('the worker crashing mid-image: the page says so and the next image complet
     // Grow the worker's WebAssembly memory to 64 MiB short of what it can reach (the threaded
     // worker's 4 GiB limit), so the photo's message and decoding still fit but the pass does not:
     // its allocation fails and WebAssembly aborts, the real out-of-memory crash, mid-image. (Grown
-    // to the limit itself, the worker already dies taking the photo's message, before the image
-    // starts: the page then gives the image to the new worker, which cuts it out.)
+    // to the limit itself, the worker already dies taking the photo's message: the next test.)
     const worker = page.workers().find((w) => /bgone-(cpu-)?worker_loader/.test(w.url()));
     const grown = await worker.evaluate(async () => {
       const memory = (await wasm_bindgen()).memory;
@@ -87,6 +87,73 @@ test('the worker crashing mid-image: the page says so and the next image complet
     assert.deepEqual([png.width, png.height], [600, 400]);
     await page.locator('[data-testid="status"][data-state="done"]').waitFor();
   } finally {
+    await close();
+  }
+});
+
+test('the worker dying as it takes an image, before starting it: a new worker cuts it out', async () => {
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    const loaders = [];
+    page.on('worker', (w) => { if (/bgone-(cpu-)?worker_loader/.test(w.url())) loaders.push(w.url()); });
+    await page.goto(`${server.url}/?engine=cpu&size=256`);
+    assert.equal(await ready(page), 'cpu');
+    // Grown to its limit, the worker's memory has no room for the photo's message: the worker
+    // aborts as it takes it, before it says the image started.
+    const worker = page.workers().find((w) => /bgone-(cpu-)?worker_loader/.test(w.url()));
+    const total = await worker.evaluate(async () => {
+      const memory = (await wasm_bindgen()).memory;
+      for (let step = 1 << 15; step >= 1; step >>= 1) {
+        try { memory.grow(step); } catch { /* past the limit: try a smaller step */ }
+      }
+      return memory.buffer.byteLength;
+    });
+    console.log(`worker memory grown to ${total} bytes`);
+
+    await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
+    const png = await resultPng(page, 'chelsea.png');
+    assert.equal(loaders.length, 2, `workers started: ${loaders.join(', ')}`);
+    assert.doesNotMatch(await item(page, 'chelsea.png').textContent(), /crashed/);
+    assert.deepEqual([png.width, png.height], [451, 300]);
+    const diff = meanAbsDiff(channel(png, 3), nativeMask('chelsea.png', 256));
+    console.log(`the new worker's result vs native CLI at 256: mean abs diff ${diff.toFixed(5)}`);
+    assert.ok(diff <= 0.005, `mean abs diff ${diff}`);
+  } finally {
+    await close();
+  }
+});
+
+test('a worker that dies while it starts is not restarted forever: the page says the engine could not start', async () => {
+  // Both builds of the worker throw as their script runs: the threaded one gives way to the main
+  // one, which is restarted once, and then no more.
+  const crash = Buffer.from("throw new Error('bgone test: this worker cannot start');\n");
+  server.overrides.set('/bgone-worker_loader.js', crash);
+  server.overrides.set('/bgone-cpu-worker_loader.js', crash);
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    const loaders = [];
+    page.on('worker', (w) => { if (/bgone-(cpu-)?worker_loader/.test(w.url())) loaders.push(new URL(w.url()).pathname); });
+    await page.goto(`${server.url}/?engine=cpu`);
+    const status = page.locator('[data-testid="status"][data-state="error"]');
+    await status.waitFor({ timeout: 60_000 });
+    const message = await status.textContent();
+    console.log(`status: ${message}; workers started: ${loaders.join(', ')}`);
+    assert.match(message, /The engine could not start/);
+    assert.match(message, /cannot start/);
+    assert.match(message, /Reload the page/);
+    // No worker is started after that.
+    const started = loaders.length;
+    await page.waitForTimeout(3000);
+    assert.equal(loaders.length, started);
+    assert.deepEqual(loaders, ['/bgone-cpu-worker_loader.js', '/bgone-worker_loader.js', '/bgone-worker_loader.js']);
+
+    // A photo dropped now fails with a message instead of waiting for ever.
+    await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'coffee.png'));
+    await item(page, 'coffee.png').and(page.locator('[data-state="error"]')).waitFor({ timeout: 10_000 });
+  } finally {
+    server.overrides.clear();
     await close();
   }
 });
