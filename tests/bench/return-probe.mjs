@@ -1,6 +1,6 @@
 // Where a return visit's time goes: a fresh profile opens the app on the CPU engine and cuts out
 // FIRST photos (default 1), the page closes, and WAIT ms later (default 3000) it opens again and
-// cuts out PASSES photos (default 1). Prints, on one clock from each navigation: console lines,
+// cuts out PASSES photos (default 1), the first DELAY ms after the page is ready (default 0: at once). Prints, on one clock from each navigation: console lines,
 // workers started, the worker's messages as the page receives them, the item's states, and the
 // page's resource timings. A tool for investigating the return-visit figure of bench.mjs, not a
 // test:
@@ -28,7 +28,7 @@ function recordInPage() {
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
 }
 
-async function visit(label, passes) {
+async function visit(label, passes, delay = 0) {
   const page = await context.newPage();
   await page.addInitScript(recordInPage);
   const start = performance.now();
@@ -37,6 +37,11 @@ async function visit(label, passes) {
   page.on('worker', (w) => console.log(`${at()} s  ${label}: worker ${w.url().split('/').pop()} started`));
   await page.goto(`${server.url}/?engine=cpu`);
   console.log(`${at()} s  ${label}: page loaded`);
+  if (delay) {
+    await page.locator('[data-testid="status"][data-state="ready"]').waitFor();
+    await page.waitForTimeout(delay);
+    console.log(`${at()} s  ${label}: ready, and ${delay} ms later the first photo`);
+  }
   for (let i = 0; i < passes; i++) {
     const name = `${label}-${i}-${photo}`;
     await cutOut(page, photo, name);
@@ -52,6 +57,6 @@ async function visit(label, passes) {
 const first = await visit('first visit', env('FIRST', 1));
 await first.close();
 await new Promise((resolve) => setTimeout(resolve, env('WAIT', 3000)));
-await visit('return visit', env('PASSES', 1));
+await visit('return visit', env('PASSES', 1), env('DELAY', 0));
 await close();
 await server.close();
