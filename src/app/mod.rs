@@ -67,6 +67,13 @@ impl AppState {
         self.items.with_untracked(|items| items.iter().find(|item| item.id == id).cloned())
     }
 
+    /// Images queued or being processed, in the order they were added (and sent).
+    fn unfinished(&self) -> Vec<Item> {
+        self.items.with_untracked(|items| {
+            items.iter().filter(|item| matches!(item.stage.get_untracked(), Stage::Queued | Stage::Processing)).cloned().collect()
+        })
+    }
+
     fn on_worker_message(self, message: FromWorker) {
         match message {
             FromWorker::Listening => {}
@@ -116,9 +123,7 @@ impl AppState {
                 self.processing_finished(id, requests);
                 self.crashes.update_value(CrashRecord::image_finished);
                 if let Some(item) = self.item(id) {
-                    item.finished_ms.set(Some(now_ms()));
-                    item.error.set(Some(message));
-                    item.stage.set(Stage::Error);
+                    fail(&item, message);
                 }
             }
         }
@@ -146,9 +151,7 @@ impl AppState {
             self.status.set(PageStatus::Failed(error.to_string()));
         }
         self.worker.set_value(Some(client));
-        let unfinished: Vec<Item> = self.items.with_untracked(|items| {
-            items.iter().filter(|item| matches!(item.stage.get_untracked(), Stage::Queued | Stage::Processing)).cloned().collect()
-        });
+        let unfinished = self.unfinished();
         for item in unfinished {
             item.stage.set(Stage::Queued);
             self.resend(item);
@@ -158,9 +161,7 @@ impl AppState {
     /// The worker died (out of memory, a crash in the engine): the image it was on fails with
     /// a message, a new worker takes the rest (`restarts` says when it does not).
     fn on_worker_crash(self, reason: String) {
-        let unfinished: Vec<Item> = self.items.with_untracked(|items| {
-            items.iter().filter(|item| matches!(item.stage.get_untracked(), Stage::Queued | Stage::Processing)).cloned().collect()
-        });
+        let unfinished = self.unfinished();
         let current = unfinished.iter().find(|item| item.stage.get_untracked() == Stage::Processing);
         let ready = matches!(self.status.get_untracked(), PageStatus::Ready);
         let cause = crash_cause(&reason);
@@ -175,7 +176,6 @@ impl AppState {
                 }
             }
             Some(AfterCrash::GiveUpOldest) => {
-                // Items are kept in the order they were added, which is the order they were sent.
                 if let Some(item) = unfinished.first() {
                     fail(item, format!(
                         "{}: the engine crashed twice while taking this image, before it could start ({cause}). \
@@ -395,6 +395,7 @@ pub fn use_app() -> AppState {
     expect_context::<AppState>()
 }
 
+/// The item ends with `message` as its error.
 fn fail(item: &Item, message: String) {
     item.finished_ms.set(Some(now_ms()));
     item.error.set(Some(message));

@@ -10,6 +10,23 @@ const server = await serve();
 after(() => server.close());
 
 const item = (page, name) => page.locator(`[data-testid="item"][data-name="${name}"]`);
+/** Either build's worker script (the threaded CPU worker or the main one). */
+const LOADER = /bgone-(cpu-)?worker_loader/;
+
+/** Grows the page's worker's WebAssembly memory as close to `target` 64 KiB pages as it goes. */
+async function growWorkerMemory(page, target) {
+  const worker = page.workers().find((w) => LOADER.test(w.url()));
+  return worker.evaluate(async (target) => {
+    const memory = (await wasm_bindgen()).memory;
+    const size = () => memory.buffer.byteLength / 65536;
+    let pages = 0;
+    for (let step = 1 << 15; step >= 1; step >>= 1) {
+      if (size() + step > target) continue;
+      try { memory.grow(step); pages += step; } catch { /* a lower limit: try a smaller step */ }
+    }
+    return { pages, total: memory.buffer.byteLength };
+  }, target);
+}
 
 test('WebGPU device lost mid-image: the image completes on the CPU, which takes the next ones', async () => {
   const { context, close } = await browser({ webgpu: true });
@@ -59,18 +76,7 @@ test('the worker crashing mid-image: the page says so and the next image complet
     // worker's 4 GiB limit), so the photo's message and decoding still fit but the pass does not:
     // its allocation fails and WebAssembly aborts, the real out-of-memory crash, mid-image. (Grown
     // to the limit itself, the worker already dies taking the photo's message: the next test.)
-    const worker = page.workers().find((w) => /bgone-(cpu-)?worker_loader/.test(w.url()));
-    const grown = await worker.evaluate(async () => {
-      const memory = (await wasm_bindgen()).memory;
-      const target = 65536 - 1024; // in 64 KiB pages: 4 GiB less 64 MiB
-      const size = () => memory.buffer.byteLength / 65536;
-      let pages = 0;
-      for (let step = 1 << 15; step >= 1; step >>= 1) {
-        if (size() + step > target) continue;
-        try { memory.grow(step); pages += step; } catch { /* a lower limit: try a smaller step */ }
-      }
-      return { pages, total: memory.buffer.byteLength };
-    });
+    const grown = await growWorkerMemory(page, 65536 - 1024); // 4 GiB less 64 MiB
     console.log(`worker memory grown by ${grown.pages} pages to ${grown.total} bytes`);
 
     await page.locator('[data-testid="file-input"]').setInputFiles([join(photos, 'chelsea.png'), join(photos, 'coffee.png')]);
@@ -96,19 +102,12 @@ test('the worker dying as it takes an image, before starting it: a new worker cu
   try {
     const page = await context.newPage();
     const loaders = [];
-    page.on('worker', (w) => { if (/bgone-(cpu-)?worker_loader/.test(w.url())) loaders.push(w.url()); });
+    page.on('worker', (w) => { if (LOADER.test(w.url())) loaders.push(w.url()); });
     await page.goto(`${server.url}/?engine=cpu&size=256`);
     assert.equal(await ready(page), 'cpu');
     // Grown to its limit, the worker's memory has no room for the photo's message: the worker
     // aborts as it takes it, before it says the image started.
-    const worker = page.workers().find((w) => /bgone-(cpu-)?worker_loader/.test(w.url()));
-    const total = await worker.evaluate(async () => {
-      const memory = (await wasm_bindgen()).memory;
-      for (let step = 1 << 15; step >= 1; step >>= 1) {
-        try { memory.grow(step); } catch { /* past the limit: try a smaller step */ }
-      }
-      return memory.buffer.byteLength;
-    });
+    const { total } = await growWorkerMemory(page, 65536); // 4 GiB
     console.log(`worker memory grown to ${total} bytes`);
 
     await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
@@ -134,7 +133,7 @@ test('a worker that dies while it starts is not restarted forever: the page says
   try {
     const page = await context.newPage();
     const loaders = [];
-    page.on('worker', (w) => { if (/bgone-(cpu-)?worker_loader/.test(w.url())) loaders.push(new URL(w.url()).pathname); });
+    page.on('worker', (w) => { if (LOADER.test(w.url())) loaders.push(new URL(w.url()).pathname); });
     await page.goto(`${server.url}/?engine=cpu`);
     const status = page.locator('[data-testid="status"][data-state="error"]');
     await status.waitFor({ timeout: 60_000 });
