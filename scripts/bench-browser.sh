@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times the built app against @imgly/background-removal 1.7.0 in headless Chromium and prints a
 # Markdown table (tests/bench/bench.mjs). It does not build bgone: it benchmarks dist/ as it is.
-#   bash scripts/bench-browser.sh [--runs N] [--photos a.png,b.jpg] [--engines cpu,webgpu]
-#   BGONE_DIST=path (the built app), BENCH_RUNS=N, BENCH_OUT=results.json
+#   bash scripts/bench-browser.sh [--runs N] [--returns N] [--photos a.png,b.jpg] [--engines cpu,webgpu]
+#   BGONE_DIST=path (the built app), BENCH_RUNS=N, BENCH_RETURNS=N, BENCH_OUT=results.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=${BGONE_DIST:-dist}
