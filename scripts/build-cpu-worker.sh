@@ -34,11 +34,25 @@ cargo rustc --release --target wasm32-unknown-unknown -Z build-std=panic_abort,s
   -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
 wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name bgone-cpu-worker \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/bgone-worker.wasm"
-# A module worker: the page starts it with `new Worker(url, { type: "module" })`. Like the main
-# worker's `wasm_bindgen` global, `self.wasm_bindgen()` gives its exports (tests read the memory).
+# A module worker: the page starts it with `new Worker(url, { type: "module" })`; it asks the page
+# for its WebAssembly, which the page compiles (`{ bgoneModule }`, or `{ bgoneModuleError }`; see
+# src/browser/worker_client.rs). It asks once it listens: a message that reached it before its
+# script ran would be lost. Like the main worker's `wasm_bindgen` global,
+# `self.wasm_bindgen()` gives its exports (tests read the memory).
 cat > "$out/bgone-cpu-worker_loader.js" <<'JS'
 import init from "./bgone-cpu-worker.js";
-const exports = await init();
+const module = await new Promise((resolve, reject) => {
+  self.addEventListener("message", function first(event) {
+    const data = event.data;
+    if (!data || !("bgoneModule" in data || "bgoneModuleError" in data)) return;
+    self.removeEventListener("message", first);
+    event.stopImmediatePropagation();
+    if (data.bgoneModule instanceof WebAssembly.Module) resolve(data.bgoneModule);
+    else reject(new Error(`the CPU engine could not be compiled: ${data.bgoneModuleError}`));
+  });
+  self.postMessage({ bgoneWantsModule: true });
+});
+const exports = await init({ module_or_path: module });
 self.wasm_bindgen = async () => exports;
 JS
 echo "bgone: threaded CPU worker built"

@@ -22,11 +22,75 @@ use crate::protocol::{EnginePreference, FromWorker, ToWorker};
 const MAIN_WORKER_URL: &str = "./bgone-worker_loader.js";
 /// Written by scripts/build-cpu-worker.sh (a Trunk hook); an ES module worker.
 const THREADED_WORKER_URL: &str = "./bgone-cpu-worker_loader.js";
+/// Its WebAssembly, which the page compiles and hands to it (`threaded_module`).
+const THREADED_WASM_URL: &str = "./bgone-cpu-worker_bg.wasm";
 
 thread_local! {
     /// Set once the threaded worker failed to start in this page (file missing, no shared memory):
     /// every later start uses the main worker.
     static THREADS_BROKEN: Cell<bool> = const { Cell::new(false) };
+}
+
+thread_local! {
+    /// The threaded worker's compiled WebAssembly, compiled once per page and handed to every
+    /// threaded worker the page starts.
+    static THREADED_MODULE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+}
+
+/// The threaded worker's module, compiled here in the page rather than in the worker: V8 keeps
+/// what it compiled and optimised for a module as long as the module is alive, and a worker's
+/// copy dies with the worker. Held by the page, a restarted worker (another quality or engine,
+/// after a crash) starts with the engine's code already optimised instead of compiling it again
+/// during its first photo; so does a reload, while the browser still has the old page's module.
+fn threaded_module() -> js_sys::Promise {
+    THREADED_MODULE.with(|module| {
+        module
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let Some(window) = web_sys::window() else {
+                    return js_sys::Promise::reject(&"no window to fetch the CPU engine from".into());
+                };
+                js_sys::WebAssembly::compile_streaming(&window.fetch_with_str(THREADED_WASM_URL))
+            })
+            .clone()
+    })
+}
+
+/// Whether `data` is the threaded worker's loader asking for its module (`hand_module`), not a
+/// protocol message.
+fn asks_for_module(data: &JsValue) -> bool {
+    data.is_object() && Reflect::has(data, &"bgoneWantsModule".into()).unwrap_or(false)
+}
+
+/// Answers a new threaded worker's request for its module (its loader asks once it listens: a
+/// message sent before would be lost), or says why there is none: the worker then fails to start
+/// and the page falls back to the main worker.
+fn hand_module(worker: &Worker) {
+    let target = worker.clone();
+    let on_request = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if !asks_for_module(&event.data()) {
+            return;
+        }
+        let worker = target.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let message = js_sys::Object::new();
+            let set = match JsFuture::from(threaded_module()).await {
+                Ok(module) => Reflect::set(&message, &"bgoneModule".into(), &module),
+                Err(error) => {
+                    // Not kept: the next start compiles it again.
+                    THREADED_MODULE.with(|module| module.borrow_mut().take());
+                    let reason = error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| String::from(e.message()));
+                    Reflect::set(&message, &"bgoneModuleError".into(), &reason.into())
+                }
+            };
+            if set.is_ok() {
+                let _ = worker.post_message(&message);
+            }
+        });
+    });
+    let _ = worker.add_event_listener_with_callback("message", on_request.as_ref().unchecked_ref());
+    // Lives as long as the worker, like the handlers `start` sets.
+    on_request.forget();
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -95,7 +159,11 @@ fn create(build: Build) -> Result<Worker, JsValue> {
         Build::ThreadedCpu => {
             let options = WorkerOptions::new();
             options.set_type(WorkerType::Module);
-            Worker::new_with_options(THREADED_WORKER_URL, &options)
+            let worker = Worker::new_with_options(THREADED_WORKER_URL, &options)?;
+            hand_module(&worker);
+            // Compiling starts now, while the worker's scripts load.
+            let _ = threaded_module();
+            Ok(worker)
         }
     }
 }
@@ -150,6 +218,9 @@ fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, hand
     };
     let (flush_worker, flush_pending, message_handlers) = (worker.clone(), pending.clone(), handlers.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if asks_for_module(&event.data()) {
+            return;
+        }
         match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
             Ok(FromWorker::Listening) => {
                 for message in flush_pending.borrow_mut().take().unwrap_or_default() {

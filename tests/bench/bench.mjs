@@ -44,13 +44,14 @@ const seconds = (ms) => (ms == null ? '–' : `${(ms / 1000).toFixed(1)} s`);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : null; };
 const ratio = (a, b) => (a != null && b != null ? `${(a / b).toFixed(2)}×` : '–');
 
-/** A browser whose renderer memory is sampled from launch until close(). */
-async function openBrowser(engine) {
+/** A browser whose renderer memory is sampled from launch until close(), on a new profile or
+ *  on `profile` (kept by `close({ keepProfile: true })`). */
+async function openBrowser(engine, profile) {
   const before = browserPids();
-  const { context, close } = await browser({ webgpu: engine === 'webgpu' });
+  const { context, close, profile: used } = await browser({ webgpu: engine === 'webgpu', ...(profile ? { profile } : {}) });
   const pid = [...browserPids()].find((p) => !before.has(p));
   const memory = sampleRenderers(pid);
-  return { context, close: async () => { const peakMib = memory.stop(); await close(); return peakMib; } };
+  return { context, profile: used, close: async (options) => { const peakMib = memory.stop(); await close(options); return peakMib; } };
 }
 
 let serial = 0;
@@ -174,11 +175,21 @@ for (const engine of ENGINES) {
     results.rows.push(row);
   }
 
-  // Return visits (CPU only): same profile, a new page; time to the first cutout, against one
-  // warm cutout of the same photo. RETURNS rounds, ours and peer in turn; the figure is their
-  // median. Then each session's peak renderer memory.
+  // Return visits (CPU only), timed to the first cutout and set against one warm cutout of the
+  // same photo, RETURNS rounds of each kind, ours and peer in turn; each figure is the median.
+  // First in the same browser: a new page some seconds after closing the last, as after a reload
+  // or a tab reopened soon. Then with the browser started again on the same profile (the model
+  // and the app from its caches, nothing left in memory), as a user who comes back another day.
+  // Each session's peak renderer memory is taken before the restarts.
   if (engine === 'cpu') {
-    const visits = Object.fromEntries(sides.map((side) => [side, []]));
+    const visits = Object.fromEntries(sides.map((side) => [side, { open: [], restarted: [] }]));
+    const returnVisit = async (side, kind, round, context) => {
+      const again = await visit(context, side, engine, PHOTOS[0]);
+      checkCutout(again.png, `${side} return visit ${kind} ${round + 1}`);
+      visits[side][kind].push(again);
+      log(`return visit (${kind}) ${side} #${round + 1}: ${seconds(again.ms)}${again.startup ? ` (${again.startup})` : ''}`);
+      return again;
+    };
     for (let round = 0; round < RETURNS; round++) {
       for (const side of sides) {
         const session = sessions[side];
@@ -188,27 +199,32 @@ for (const engine of ENGINES) {
         // the other side's browser finishing its last warm cutout), which added 0.3-1 s to the
         // first cutout and was the page's peak memory.
         await new Promise((resolve) => setTimeout(resolve, RETURN_AFTER_MS));
-        const again = await visit(session.context, side, engine, PHOTOS[0]);
-        checkCutout(again.png, `${side} return visit ${round + 1}`);
-        session.page = again.page;
-        visits[side].push(again);
-        log(`return visit ${side} #${round + 1}: ${seconds(again.ms)}${again.startup ? ` (${again.startup})` : ''}`);
+        session.page = (await returnVisit(side, 'open', round, session.context)).page;
+      }
+    }
+    const peaks = {};
+    for (const side of sides) peaks[side] = await sessions[side].close({ keepProfile: true });
+    for (let round = 0; round < RETURNS; round++) {
+      for (const side of sides) {
+        const b = await openBrowser(engine, sessions[side].profile);
+        await returnVisit(side, 'restarted', round, b.context);
+        await b.close({ keepProfile: round < RETURNS - 1 });
       }
     }
     for (const side of sides) {
-      const ms = visits[side].map((v) => v.ms);
-      const middle = visits[side].find((v) => v.ms === median(ms));
+      const middle = (list) => list.find((v) => v.ms === median(list.map((x) => x.ms)));
+      const { open, restarted } = visits[side];
       results.session[side] = {
-        returnVisit: middle.ms, returnVisits: ms, startup: middle.startup,
-        warm: rows[PHOTOS[0]].warmMedian[side], info: sessions[side].info,
+        returnVisit: middle(open).ms, returnVisits: open.map((v) => v.ms), startup: middle(open).startup,
+        restartVisit: middle(restarted).ms, restartVisits: restarted.map((v) => v.ms), restartStartup: middle(restarted).startup,
+        warm: rows[PHOTOS[0]].warmMedian[side], info: sessions[side].info, peakMib: peaks[side],
       };
     }
-  }
-  for (const side of sides) {
-    const session = sessions[side];
-    if (engine === 'webgpu') results.oursWebgpuEngine = session.info.engine;
-    const peakMib = await session.close();
-    if (engine === 'cpu') results.session[side].peakMib = peakMib;
+  } else {
+    for (const side of sides) {
+      results.oursWebgpuEngine = sessions[side].info.engine;
+      await sessions[side].close();
+    }
   }
 
   // The peer's WebGPU path, once: on SwiftShader it is expected to fail (fp16 shaders need the
@@ -261,12 +277,16 @@ if (s.ours) {
   const threads = (side) => (side === 'ours'
     ? `${s.ours.info.threads} (engine ${s.ours.info.engine}, crossOriginIsolated ${s.ours.info.crossOriginIsolated}, ${s.ours.info.workers} workers)`
     : `${s.peer.info.numThreads} (crossOriginIsolated ${s.peer.info.crossOriginIsolated}, ${s.peer.info.workers} worker)`);
-  const range = (side) => (s[side].returnVisits.length > 1
-    ? ` (${s[side].returnVisits.map((ms) => (ms / s[side].warm).toFixed(2)).join(', ')})` : '');
-  lines.push('', `| CPU, one profile: ${1 + PHOTOS.length * RUNS} cutouts in one visit, then ${RETURNS} return visit${RETURNS > 1 ? 's' : ''} | bgone | peer |`, '|---|---|---|');
-  lines.push(`| return visit (same profile, new page ${RETURN_AFTER_MS / 1000} s after closing the last): first cutout of ${PHOTOS[0]}${RETURNS > 1 ? `, median of ${RETURNS}` : ''} | ${seconds(s.ours.returnVisit)} | ${seconds(s.peer?.returnVisit)} |`);
-  lines.push(`| return visit / one warm cutout${RETURNS > 1 ? ' (each visit)' : ''} | ${(s.ours.returnVisit / s.ours.warm).toFixed(2)}×${range('ours')} | ${s.peer ? `${(s.peer.returnVisit / s.peer.warm).toFixed(2)}×${range('peer')}` : '–'} |`);
-  if (s.ours.startup) lines.push(`| return visit: our worker's start-up (the median visit) | ${s.ours.startup} | |`);
+  const each = (side, key) => (s[side][key].length > 1 ? ` (${s[side][key].map((ms) => (ms / s[side].warm).toFixed(2)).join(', ')})` : '');
+  const over = (side, key, all) => `${(s[side][key] / s[side].warm).toFixed(2)}×${each(side, all)}`;
+  const of = RETURNS > 1 ? `, median of ${RETURNS}` : '';
+  lines.push('', `| CPU, one profile: ${1 + PHOTOS.length * RUNS} cutouts in one visit, then ${RETURNS} return visit${RETURNS > 1 ? 's' : ''} of each kind | bgone | peer |`, '|---|---|---|');
+  lines.push(`| return visit, same browser (new page ${RETURN_AFTER_MS / 1000} s after closing the last): first cutout of ${PHOTOS[0]}${of} | ${seconds(s.ours.returnVisit)} | ${seconds(s.peer?.returnVisit)} |`);
+  lines.push(`| same browser: return visit / one warm cutout${RETURNS > 1 ? ' (each visit)' : ''} | ${over('ours', 'returnVisit', 'returnVisits')} | ${s.peer ? over('peer', 'returnVisit', 'returnVisits') : '–'} |`);
+  lines.push(`| return visit, browser started again (same profile): first cutout of ${PHOTOS[0]}${of} | ${seconds(s.ours.restartVisit)} | ${seconds(s.peer?.restartVisit)} |`);
+  lines.push(`| browser started again: return visit / one warm cutout${RETURNS > 1 ? ' (each visit)' : ''} | ${over('ours', 'restartVisit', 'restartVisits')} | ${s.peer ? over('peer', 'restartVisit', 'restartVisits') : '–'} |`);
+  if (s.ours.startup) lines.push(`| same browser: our worker's start-up (the median visit) | ${s.ours.startup} | |`);
+  if (s.ours.restartStartup) lines.push(`| browser started again: our worker's start-up (the median visit) | ${s.ours.restartStartup} | |`);
   lines.push(`| one warm cutout of ${PHOTOS[0]} | ${seconds(s.ours.warm)} | ${seconds(s.peer?.warm)} |`);
   lines.push(`| peak renderer memory (page + workers) | ${s.ours.peakMib.toFixed(0)} MiB | ${s.peer?.peakMib.toFixed(0)} MiB |`);
   lines.push(`| inference threads | ${threads('ours')} | ${s.peer ? threads('peer') : '–'} |`);

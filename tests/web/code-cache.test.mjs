@@ -1,5 +1,7 @@
-// The threaded CPU worker's WebAssembly (7.8 MB) comes from Chromium's code cache on a return
-// visit, so the first cutout after a start does not compile it again. Chromium keeps compiled code
+// Compiled code kept, in two ways. The threaded CPU worker's WebAssembly (7.8 MB) comes from
+// Chromium's code cache on a return visit, so the first cutout after a start does not compile it
+// again; and a worker the page starts again takes the module the page compiled for the first one,
+// with what V8 compiled and optimised in it. Chromium keeps compiled code
 // beside a Cache Storage entry only when the service worker answers with that entry itself (a
 // `new Response` it makes gets no code cache), which is what sw.js must keep doing.
 //
@@ -10,7 +12,7 @@
 // eligible, written, and read back on the next visit.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, browser, cutOut, traced } from './harness.mjs';
+import { serve, browser, cutOut, traced, ready } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
@@ -50,6 +52,43 @@ test("a return visit takes the CPU worker's compiled WebAssembly from Chromium's
     console.log(`return visit: ${hits} code-cache hit(s) for the CPU worker's module, ${deserialised} deserialisation(s), ${third.count('wasm.CompileLazy')} functions compiled lazily (first visit ${first.count('wasm.CompileLazy')})`);
     assert.ok(hits >= 1, "the CPU worker's module was compiled again, not taken from the code cache");
     assert.ok(deserialised >= 1, 'no module was deserialised');
+  } finally {
+    await close();
+  }
+});
+
+test('the CPU worker started again after another engine ran takes the code compiled and optimised for the first one', async () => {
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    const phase = async (work) => {
+      const events = await traced(context, page, ['v8.wasm'], work);
+      return (name) => events.filter((e) => e.name === name).length;
+    };
+    const threaded = () => page.workers().some((w) => w.url().includes('bgone-cpu-worker_loader'));
+    const engine = page.getByLabel('Engine setting');
+    const first = await phase(async () => {
+      await page.goto(`${server.url}/?engine=cpu&size=256`);
+      assert.equal(await ready(page), 'cpu');
+      await cutOut(page, 'chelsea.png', 'first.png');
+    });
+    assert.ok(threaded(), 'the threaded CPU worker should have cut out the first photo');
+    // The GPU setting starts the main worker (no adapter here: it runs the CPU engine on one
+    // thread); the threaded worker, the only other holder of its module, is ended.
+    await engine.selectOption('webgpu');
+    await cutOut(page, 'chelsea.png', 'between.png');
+    for (let waited = 0; threaded() && waited < 10000; waited += 100) await page.waitForTimeout(100);
+    assert.ok(!threaded(), 'the threaded CPU worker should have ended');
+    const again = await phase(async () => {
+      await engine.selectOption('cpu');
+      await cutOut(page, 'chelsea.png', 'again.png');
+    });
+    assert.ok(threaded(), 'the threaded CPU worker should have cut out the last photo');
+    console.log(`first threaded worker: ${first('wasm.CompileLazy')} functions compiled, ${first('wasm.TopTierCompilation')} optimised; ` +
+      `the one started after the other engine: ${again('wasm.CompileLazy')} compiled, ${again('wasm.TopTierCompilation')} optimised`);
+    assert.ok(first('wasm.CompileLazy') > 500, 'the first worker compiled its engine: the trace should show it');
+    // Compiled in that worker, the module ended with it: the new one compiled ~1000 functions again.
+    assert.ok(again('wasm.CompileLazy') < first('wasm.CompileLazy') / 10, 'the worker started again compiled the engine again');
   } finally {
     await close();
   }

@@ -69,10 +69,11 @@ const FLAGS = [
 ];
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
 
-/** A fresh persistent profile each time (what a first visit looks like). `jsFlags`: V8's flags
- *  (the diagnosis tools also take them from $JS_FLAGS). */
-export async function browser({ webgpu = false, jsFlags = process.env.JS_FLAGS } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), 'bgone-profile-'));
+/** A fresh persistent profile each time (what a first visit looks like), or `profile`, one kept
+ *  from an earlier browser (`close({ keepProfile: true })`): the browser started again, as a user
+ *  who comes back another day finds it. `jsFlags`: V8's flags (the diagnosis tools also take them
+ *  from $JS_FLAGS). */
+export async function browser({ webgpu = false, jsFlags = process.env.JS_FLAGS, profile = mkdtempSync(join(tmpdir(), 'bgone-profile-')) } = {}) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -80,8 +81,11 @@ export async function browser({ webgpu = false, jsFlags = process.env.JS_FLAGS }
     acceptDownloads: true,
   });
   context.setDefaultTimeout(10 * 60 * 1000);
-  const close = async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); };
-  return { context, close };
+  const close = async ({ keepProfile = false } = {}) => {
+    await context.close();
+    if (!keepProfile) rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close, profile };
 }
 
 /** Runs `work` while Chrome's tracing records `categories` (CDP Tracing), and returns the events. */
