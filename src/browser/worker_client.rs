@@ -29,9 +29,6 @@ thread_local! {
     /// Set once the threaded worker failed to start in this page (file missing, no shared memory):
     /// every later start uses the main worker.
     static THREADS_BROKEN: Cell<bool> = const { Cell::new(false) };
-}
-
-thread_local! {
     /// The threaded worker's compiled WebAssembly, compiled once per page and handed to every
     /// threaded worker the page starts.
     static THREADED_MODULE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
@@ -82,8 +79,7 @@ fn hand_module(worker: &Worker) {
                 Err(error) => {
                     // Not kept: the next start compiles it again.
                     THREADED_MODULE.with(|module| module.borrow_mut().take());
-                    let reason = error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| String::from(e.message()));
-                    Reflect::set(&message, &"bgoneModuleError".into(), &reason.into())
+                    Reflect::set(&message, &"bgoneModuleError".into(), &BrowserError::from(error).to_string().into())
                 }
             };
             if set.is_ok() {

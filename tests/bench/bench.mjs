@@ -48,7 +48,7 @@ const ratio = (a, b) => (a != null && b != null ? `${(a / b).toFixed(2)}Ã—` : 'â
  *  on `profile` (kept by `close({ keepProfile: true })`). */
 async function openBrowser(engine, profile) {
   const before = browserPids();
-  const { context, close, profile: used } = await browser({ webgpu: engine === 'webgpu', ...(profile ? { profile } : {}) });
+  const { context, close, profile: used } = await browser({ webgpu: engine === 'webgpu', profile });
   const pid = [...browserPids()].find((p) => !before.has(p));
   const memory = sampleRenderers(pid);
   return { context, profile: used, close: async (options) => { const peakMib = memory.stop(); await close(options); return peakMib; } };
@@ -211,8 +211,8 @@ for (const engine of ENGINES) {
         await b.close({ keepProfile: round < RETURNS - 1 });
       }
     }
+    const middle = (list) => list.find((v) => v.ms === median(list.map((x) => x.ms)));
     for (const side of sides) {
-      const middle = (list) => list.find((v) => v.ms === median(list.map((x) => x.ms)));
       const { open, restarted } = visits[side];
       results.session[side] = {
         returnVisit: middle(open).ms, returnVisits: open.map((v) => v.ms), startup: middle(open).startup,

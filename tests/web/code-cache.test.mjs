@@ -18,12 +18,18 @@ const server = await serve();
 after(() => server.close());
 const WORKER_WASM = /bgone-cpu-worker_bg\.wasm$/;
 
-/** Opens the app on the CPU engine and cuts out one photo, recording Chromium's wasm trace;
- *  `count(name, url)` counts its events of that name (for a module at a matching URL). */
+/** Runs `work` on `page` while Chromium's wasm trace records; returns `count(name, url)`, which
+ *  counts its events of that name (for a module at a matching URL). */
+async function counted(context, page, work) {
+  const events = await traced(context, page, ['v8.wasm', 'disabled-by-default-devtools.timeline'], work);
+  return (event, url = /./) => events.filter((e) => e.name === event && url.test(e.args?.url ?? e.name)).length;
+}
+
+/** Opens the app on the CPU engine and cuts out one photo, traced (`counted`). */
 async function visit(context, name) {
   const page = await context.newPage();
   let state;
-  const events = await traced(context, page, ['v8.wasm', 'disabled-by-default-devtools.timeline'], async () => {
+  const count = await counted(context, page, async () => {
     await page.goto(`${server.url}/?engine=cpu`);
     await cutOut(page, 'chelsea.png', name);
     state = await page.locator(`[data-testid="item"][data-name="${name}"]`).getAttribute('data-state');
@@ -31,7 +37,6 @@ async function visit(context, name) {
     await page.waitForTimeout(2000);
   });
   await page.close();
-  const count = (event, url = /./) => events.filter((e) => e.name === event && url.test(e.args?.url ?? e.name)).length;
   return { state, count };
 }
 
@@ -61,13 +66,9 @@ test('the CPU worker started again after another engine ran takes the code compi
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
-    const phase = async (work) => {
-      const events = await traced(context, page, ['v8.wasm'], work);
-      return (name) => events.filter((e) => e.name === name).length;
-    };
     const threaded = () => page.workers().some((w) => w.url().includes('bgone-cpu-worker_loader'));
     const engine = page.getByLabel('Engine setting');
-    const first = await phase(async () => {
+    const first = await counted(context, page, async () => {
       await page.goto(`${server.url}/?engine=cpu&size=256`);
       assert.equal(await ready(page), 'cpu');
       await cutOut(page, 'chelsea.png', 'first.png');
@@ -79,7 +80,7 @@ test('the CPU worker started again after another engine ran takes the code compi
     await cutOut(page, 'chelsea.png', 'between.png');
     for (let waited = 0; threaded() && waited < 10000; waited += 100) await page.waitForTimeout(100);
     assert.ok(!threaded(), 'the threaded CPU worker should have ended');
-    const again = await phase(async () => {
+    const again = await counted(context, page, async () => {
       await engine.selectOption('cpu');
       await cutOut(page, 'chelsea.png', 'again.png');
     });
