@@ -4,7 +4,9 @@
 // console lines, when each optimising ("top tier") compile ran (ms from the trace's start, +its
 // duration), and the wasm trace events by total time. A module taken from the code cache would
 // show as a deserialisation and no baseline compiles. A tool for investigating the first cutout
-// after a start, not a test:
+// after a start, not a test. IDLE=ms keeps tracing that long after the cutout; the "caching" lines
+// show when V8 handed a module's optimised code to Chromium's code cache and when a module was
+// taken from it:
 //   VISITS=1 node tests/bench/compile-trace.mjs [photo]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, traced, dist } from '../web/harness.mjs';
 
@@ -26,6 +28,7 @@ page.on('console', (m) => { if (m.text().startsWith('bgone')) console.log(`  ${m
 const events = await traced(context, page, ['v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-devtools.timeline'], async () => {
   await page.goto(`${server.url}/?engine=cpu`);
   await cutOut(page, photo, `traced-${photo}`);
+  await page.waitForTimeout(Number(process.env.IDLE ?? 0));
 });
 
 const start = Math.min(...events.filter((e) => e.ts > 0).map((e) => e.ts));
@@ -39,6 +42,9 @@ for (const e of events.filter((e) => /wasm/i.test(e.name))) {
 }
 for (const [name, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) {
   console.log(`${name}: ${t.count} events, ${t.ms.toFixed(1)} ms`);
+}
+for (const e of events.filter((e) => /CompilationChunkFinished|compiledModule|cachedModule|moduleCacheHit/.test(e.name)).sort((a, b) => a.ts - b.ts)) {
+  console.log(`caching: ${ms(e.ts - start)} ms ${e.name} ${JSON.stringify(e.args ?? {})}`);
 }
 await close();
 await server.close();

@@ -6,10 +6,11 @@
 // `new Response` it makes gets no code cache), which is what sw.js must keep doing.
 //
 // When Chromium writes that cache is V8's choice: after 1 MB of optimised code, or 2 s after the
-// last optimising compile (in Debian's Chromium 148 here that timer never fires, and a cutout
-// makes 0.3-0.6 MB). The test has V8 write it at every optimising compile
-// (--wasm-caching-timeout-ms=0), so what it checks is our side: that the worker's module is
-// eligible, written, and read back on the next visit.
+// last optimising compile; that timer is put off by every function optimised while it runs
+// (tests/bench/timer-probe.mjs), and a cutout makes 0.3-0.6 MB. The test has V8 write it at every
+// optimising compile (--wasm-caching-timeout-ms=0), so what it checks is our side: that the
+// worker's module is eligible, written, and read back on the next visit in the same browser
+// (after a browser restart this Chromium reads back none, for any module; README, Benchmark).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, browser, cutOut, traced, ready } from './harness.mjs';
