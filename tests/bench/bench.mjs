@@ -186,7 +186,7 @@ for (const engine of ENGINES) {
     const returnVisit = async (side, kind, round, context) => {
       const again = await visit(context, side, engine, PHOTOS[0]);
       checkCutout(again.png, `${side} return visit ${kind} ${round + 1}`);
-      visits[side][kind].push(again);
+      visits[side][kind].push({ ms: again.ms, startup: again.startup });
       log(`return visit (${kind}) ${side} #${round + 1}: ${seconds(again.ms)}${again.startup ? ` (${again.startup})` : ''}`);
       return again;
     };
@@ -211,14 +211,8 @@ for (const engine of ENGINES) {
         await b.close({ keepProfile: round < RETURNS - 1 });
       }
     }
-    const middle = (list) => list.find((v) => v.ms === median(list.map((x) => x.ms)));
     for (const side of sides) {
-      const { open, restarted } = visits[side];
-      results.session[side] = {
-        returnVisit: middle(open).ms, returnVisits: open.map((v) => v.ms), startup: middle(open).startup,
-        restartVisit: middle(restarted).ms, restartVisits: restarted.map((v) => v.ms), restartStartup: middle(restarted).startup,
-        warm: rows[PHOTOS[0]].warmMedian[side], info: sessions[side].info, peakMib: peaks[side],
-      };
+      results.session[side] = { visits: visits[side], warm: rows[PHOTOS[0]].warmMedian[side], info: sessions[side].info, peakMib: peaks[side] };
     }
   } else {
     for (const side of sides) {
@@ -277,16 +271,30 @@ if (s.ours) {
   const threads = (side) => (side === 'ours'
     ? `${s.ours.info.threads} (engine ${s.ours.info.engine}, crossOriginIsolated ${s.ours.info.crossOriginIsolated}, ${s.ours.info.workers} workers)`
     : `${s.peer.info.numThreads} (crossOriginIsolated ${s.peer.info.crossOriginIsolated}, ${s.peer.info.workers} worker)`);
-  const each = (side, key) => (s[side][key].length > 1 ? ` (${s[side][key].map((ms) => (ms / s[side].warm).toFixed(2)).join(', ')})` : '');
-  const over = (side, key, all) => `${(s[side][key] / s[side].warm).toFixed(2)}×${each(side, all)}`;
+  // Each kind of return visit: the median visit (its time, ratio and start-up), and every visit's ratio.
+  const middle = (side, kind) => {
+    const list = s[side].visits[kind];
+    return list.find((v) => v.ms === median(list.map((x) => x.ms)));
+  };
+  const over = (side, kind) => {
+    const { visits: { [kind]: list }, warm } = s[side];
+    const each = list.length > 1 ? ` (${list.map((v) => (v.ms / warm).toFixed(2)).join(', ')})` : '';
+    return `${(middle(side, kind).ms / warm).toFixed(2)}×${each}`;
+  };
   const of = RETURNS > 1 ? `, median of ${RETURNS}` : '';
+  const KINDS = [
+    ['open', 'same browser', `return visit, same browser (new page ${RETURN_AFTER_MS / 1000} s after closing the last)`],
+    ['restarted', 'browser started again', 'return visit, browser started again (same profile)'],
+  ];
   lines.push('', `| CPU, one profile: ${1 + PHOTOS.length * RUNS} cutouts in one visit, then ${RETURNS} return visit${RETURNS > 1 ? 's' : ''} of each kind | bgone | peer |`, '|---|---|---|');
-  lines.push(`| return visit, same browser (new page ${RETURN_AFTER_MS / 1000} s after closing the last): first cutout of ${PHOTOS[0]}${of} | ${seconds(s.ours.returnVisit)} | ${seconds(s.peer?.returnVisit)} |`);
-  lines.push(`| same browser: return visit / one warm cutout${RETURNS > 1 ? ' (each visit)' : ''} | ${over('ours', 'returnVisit', 'returnVisits')} | ${s.peer ? over('peer', 'returnVisit', 'returnVisits') : '–'} |`);
-  lines.push(`| return visit, browser started again (same profile): first cutout of ${PHOTOS[0]}${of} | ${seconds(s.ours.restartVisit)} | ${seconds(s.peer?.restartVisit)} |`);
-  lines.push(`| browser started again: return visit / one warm cutout${RETURNS > 1 ? ' (each visit)' : ''} | ${over('ours', 'restartVisit', 'restartVisits')} | ${s.peer ? over('peer', 'restartVisit', 'restartVisits') : '–'} |`);
-  if (s.ours.startup) lines.push(`| same browser: our worker's start-up (the median visit) | ${s.ours.startup} | |`);
-  if (s.ours.restartStartup) lines.push(`| browser started again: our worker's start-up (the median visit) | ${s.ours.restartStartup} | |`);
+  for (const [kind, short, long] of KINDS) {
+    lines.push(`| ${long}: first cutout of ${PHOTOS[0]}${of} | ${seconds(middle('ours', kind).ms)} | ${seconds(s.peer && middle('peer', kind).ms)} |`);
+    lines.push(`| ${short}: return visit / one warm cutout${RETURNS > 1 ? ' (each visit)' : ''} | ${over('ours', kind)} | ${s.peer ? over('peer', kind) : '–'} |`);
+  }
+  for (const [kind, short] of KINDS) {
+    const { startup } = middle('ours', kind);
+    if (startup) lines.push(`| ${short}: our worker's start-up (the median visit) | ${startup} | |`);
+  }
   lines.push(`| one warm cutout of ${PHOTOS[0]} | ${seconds(s.ours.warm)} | ${seconds(s.peer?.warm)} |`);
   lines.push(`| peak renderer memory (page + workers) | ${s.ours.peakMib.toFixed(0)} MiB | ${s.peer?.peakMib.toFixed(0)} MiB |`);
   lines.push(`| inference threads | ${threads('ours')} | ${s.peer ? threads('peer') : '–'} |`);
