@@ -2,15 +2,15 @@
 // FIRST photos (default 1), the page closes, and WAIT ms later (default 3000) it opens again and
 // cuts out PASSES photos (default 1), the first DELAY ms after the page is ready (default 0: at once). Prints, on one clock from each navigation: console lines,
 // workers started, the worker's messages as the page receives them, the item's states, and the
-// page's resource timings. A tool for investigating the return-visit figure of bench.mjs, not a
-// test:
+// page's resource timings. RESTART=1 closes the browser in between and starts it again on the
+// same profile. A tool for investigating the return-visit figure of bench.mjs, not a test:
 //   FIRST=7 WAIT=0 PASSES=2 node tests/bench/return-probe.mjs [photo]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const server = await serve(dist);
-const { context, close } = await browser();
+let { context, close, profile } = await browser();
 
 /** In the page, before its scripts: the worker's messages and the items' states, with times. */
 function recordInPage() {
@@ -57,6 +57,10 @@ async function visit(label, passes, delay = 0) {
 const first = await visit('first visit', env('FIRST', 1));
 await first.close();
 await new Promise((resolve) => setTimeout(resolve, env('WAIT', 3000)));
+if (process.env.RESTART) {
+  await close({ keepProfile: true });
+  ({ context, close } = await browser({ profile }));
+}
 await visit('return visit', env('PASSES', 1), env('DELAY', 0));
 await close();
 await server.close();

@@ -9,8 +9,9 @@
 // last optimising compile; that timer is put off by every function optimised while it runs
 // (tests/bench/timer-probe.mjs), and a cutout makes 0.3-0.6 MB. The test has V8 write it at every
 // optimising compile (--wasm-caching-timeout-ms=0), so what it checks is our side: that the
-// worker's module is eligible, written, and read back on the next visit in the same browser
-// (after a browser restart this Chromium reads back none, for any module; README, Benchmark).
+// worker's module is eligible, written, and read back on the next visit in the same browser.
+// (After a browser restart Chromium has it only if the service worker stopped before the
+// browser closed: tests/bench/restart-cache-probe.mjs; README, The web app.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, browser, cutOut, traced, ready } from './harness.mjs';
