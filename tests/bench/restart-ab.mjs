@@ -1,0 +1,65 @@
+// Two builds side by side on return visits after a browser restart. Each build (A: dist/ or
+// BGONE_DIST; B: the folder given) gets its own profile, installed by a first visit; then ROUNDS
+// times (default 5), A and B in turn, the browser is started again on that profile, the page opens
+// and cuts out the photo twice (the first from the navigation, the second at once after it), the
+// page stays open 3 s, and the browser is closed after its service workers are stopped (as an
+// idle browser stops them). Prints per visit the first cutout over the second (both in the same
+// page, so the VM's drift between visits cancels) and the worker's network time of each pass.
+// A tool, not a test:
+//   ROUNDS=5 node tests/bench/restart-ab.mjs /path/to/other-dist [photo]
+import { serve, browser, cutOut, dist, stopServiceWorkers } from '../web/harness.mjs';
+
+const [other, photo = 'chelsea.png'] = process.argv.slice(2);
+const sides = { A: { root: dist }, B: { root: other } };
+for (const side of Object.values(sides)) {
+  side.server = await serve(side.root);
+  side.visits = [];
+}
+
+async function session(side, profile, work) {
+  const b = await browser({ profile });
+  try {
+    const page = await b.context.newPage();
+    const passes = [];
+    page.on('console', (m) => { const n = /cutout in \d+ ms \(decode \d+ ms, network (\d+) ms/.exec(m.text()); if (n) passes.push(Number(n[1])); });
+    const result = await work(page, passes);
+    await page.waitForTimeout(3000);
+    await page.close();
+    await stopServiceWorkers(b.context);
+    return { result, profile: b.profile };
+  } finally {
+    await b.close({ keepProfile: true });
+  }
+}
+
+for (const [name, side] of Object.entries(sides)) {
+  ({ profile: side.profile } = await session(side, undefined, async (page) => {
+    await page.goto(`${side.server.url}/?engine=cpu`);
+    await cutOut(page, photo, 'install.png');
+    await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor();
+  }));
+  console.log(`${name}: installed`);
+}
+
+for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
+  for (const [name, side] of Object.entries(sides)) {
+    const { result } = await session(side, side.profile, async (page, passes) => {
+      const start = performance.now();
+      await page.goto(`${side.server.url}/?engine=cpu`);
+      await cutOut(page, photo, `first-${round}.png`);
+      const first = performance.now() - start;
+      const again = performance.now();
+      await cutOut(page, photo, `second-${round}.png`);
+      return { first, second: performance.now() - again, passes };
+    });
+    side.visits.push(result);
+    console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms`);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
+for (const [name, side] of Object.entries(sides)) {
+  const ratios = side.visits.map((v) => v.first / v.second);
+  const excess = side.visits.map((v) => v.passes[0] - v.passes[1]);
+  console.log(`${name} (${side.root}): first/second median ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}); first pass's excess median ${median(excess)} ms (${excess.join(', ')})`);
+  await side.server.close();
+}
