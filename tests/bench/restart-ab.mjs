@@ -4,7 +4,8 @@
 // and cuts out the photo twice (the first from the navigation, the second at once after it), the
 // page stays open 3 s, and the browser is closed after its service workers are stopped (as an
 // idle browser stops them). Prints per visit the first cutout over the second (both in the same
-// page, so the VM's drift between visits cancels) and the worker's network time of each pass.
+// page, so the VM's drift between visits cancels; timed here, to within the 50 ms at which
+// cutOut polls) and the worker's network time of each pass.
 // A tool, not a test:
 //   ROUNDS=5 node tests/bench/restart-ab.mjs /path/to/other-dist [photo]
 import { serve, browser, cutOut, dist, stopServiceWorkers } from '../web/harness.mjs';

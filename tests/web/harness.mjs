@@ -91,8 +91,8 @@ export async function browser({ webgpu = false, jsFlags = process.env.JS_FLAGS, 
 /** Stops the profile's service workers, as Chromium does once one has had no event for 30 s.
  *  Only then does Cache Storage finish writing the compiled code it keeps beside an entry the
  *  worker answered with (the worker's response holds the entry open until it stops); a browser
- *  closed before that loses it. The tools and tests that stand for a user who closes the browser
- *  some time after the last cutout call this before closing it. */
+ *  closed before that loses it. The benchmark's tools that stand for a user who closes the
+ *  browser some time after the last cutout call this before closing it. */
 export async function stopServiceWorkers(context) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
