@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serve, browser, resultPng, channel, iou, photos as photoDir, dist } from '../web/harness.mjs';
+import { serve, browser, resultPng, channel, iou, median, photos as photoDir, dist } from '../web/harness.mjs';
 import { serveIsolated } from './server.mjs';
 import { browserPids, sampleRenderers } from './memory.mjs';
 
@@ -41,7 +41,6 @@ const SIDES = {
 
 const log = (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const seconds = (ms) => (ms == null ? '–' : `${(ms / 1000).toFixed(1)} s`);
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : null; };
 const ratio = (a, b) => (a != null && b != null ? `${(a / b).toFixed(2)}×` : '–');
 
 /** A browser whose renderer memory is sampled from launch until close(), on a new profile or

@@ -4,7 +4,7 @@
 // Blob read in 4 MiB slices, one at a time and two at a time. Nothing is copied into WebAssembly
 // memory or hashed, so the worker's "read" step minus these is its own work. A tool, not a test:
 //   ROUNDS=3 node tests/bench/read-probe.mjs   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, ready, dist } from '../web/harness.mjs';
 
 const server = await serve(dist);
 let { context, close, profile } = await browser();
@@ -15,7 +15,7 @@ await close({ keepProfile: true });
 ({ context, close } = await browser({ profile }));
 const page = await context.newPage();
 await page.goto(`${server.url}/?engine=cpu&size=256`);
-await page.locator('[data-testid="status"][data-state="ready"]').waitFor();
+await ready(page);
 await page.waitForTimeout(2000);
 
 for (let round = 0; round < Number(process.env.ROUNDS ?? 3); round++) {

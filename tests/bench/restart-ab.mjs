@@ -8,7 +8,7 @@
 // cutOut polls) and the worker's network time of each pass.
 // A tool, not a test:
 //   ROUNDS=5 node tests/bench/restart-ab.mjs /path/to/other-dist [photo]
-import { serve, browser, cutOut, dist, stopServiceWorkers } from '../web/harness.mjs';
+import { serve, browser, cutOut, median, dist, stopServiceWorkers } from '../web/harness.mjs';
 
 const [other, photo = 'chelsea.png'] = process.argv.slice(2);
 const sides = { A: { root: dist }, B: { root: other } };
@@ -17,7 +17,9 @@ for (const side of Object.values(sides)) {
   side.visits = [];
 }
 
-async function session(side, profile, work) {
+/** A browser on `profile` (a fresh one if undefined) for `work(page, passes)`, closed as a user
+ *  closes it some time later; `passes` collects the worker's network time of each cutout. */
+async function session(profile, work) {
   const b = await browser({ profile });
   try {
     const page = await b.context.newPage();
@@ -34,7 +36,7 @@ async function session(side, profile, work) {
 }
 
 for (const [name, side] of Object.entries(sides)) {
-  ({ profile: side.profile } = await session(side, undefined, async (page) => {
+  ({ profile: side.profile } = await session(undefined, async (page) => {
     await page.goto(`${side.server.url}/?engine=cpu`);
     await cutOut(page, photo, 'install.png');
     await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor();
@@ -44,7 +46,7 @@ for (const [name, side] of Object.entries(sides)) {
 
 for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
   for (const [name, side] of Object.entries(sides)) {
-    const { result } = await session(side, side.profile, async (page, passes) => {
+    const { result } = await session(side.profile, async (page, passes) => {
       const start = performance.now();
       await page.goto(`${side.server.url}/?engine=cpu`);
       await cutOut(page, photo, `first-${round}.png`);
@@ -57,7 +59,6 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
     console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms`);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 for (const [name, side] of Object.entries(sides)) {
   const ratios = side.visits.map((v) => v.first / v.second);
   const excess = side.visits.map((v) => v.passes[0] - v.passes[1]);

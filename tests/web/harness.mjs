@@ -147,6 +147,12 @@ export function channel(png, index) {
   return out;
 }
 
+/** The middle value (the lower of the two middle ones for an even count), or null for none. */
+export function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length ? sorted[(sorted.length - 1) >> 1] : null;
+}
+
 export function meanAbsDiff(a, b) {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
