@@ -38,6 +38,8 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
+    const complaints = [];
+    page.on('console', (m) => { if (['warning', 'error'].includes(m.type())) complaints.push(`${m.type()}: ${m.text()}`); });
     await page.goto(`${server.url}/?engine=cpu`);
     assert.equal(await ready(page), 'cpu');
     // Cross-origin isolated: the threaded CPU worker, one thread per core.
@@ -60,6 +62,8 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
     console.log(`CPU engine vs native CLI: IoU ${score.toFixed(4)}`);
     assert.ok(score >= 0.99, `IoU ${score} < 0.99`);
     await page.locator('[data-testid="status"][data-state="done"]').waitFor();
+    // A clean console from the page, its worker and the worker's threads, start to cutout.
+    assert.deepEqual(complaints, []);
   } finally {
     await close();
   }
