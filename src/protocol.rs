@@ -67,15 +67,33 @@ pub enum FromWorker {
     /// The worker's code is running and listening. Messages posted before this are lost, so
     /// the page holds them until it arrives.
     Listening,
-    ModelProgress { loaded: u64, total: u64 },
+    ModelProgress {
+        loaded: u64,
+        total: u64,
+    },
     /// Where the offline copy of the model stands; `message` explains anything unusual.
-    ModelStore { state: ModelStoreState, record: Option<ModelRecord>, message: Option<String> },
+    ModelStore {
+        state: ModelStoreState,
+        record: Option<ModelRecord>,
+        message: Option<String>,
+    },
     /// `threads`: how many threads the CPU engine uses (1 on WebGPU).
-    Ready { engine: EngineKind, threads: u32, note: Option<String> },
+    Ready {
+        engine: EngineKind,
+        threads: u32,
+        note: Option<String>,
+    },
     /// The engine changed after a fault (the GPU was lost): the CPU takes the next images.
-    EngineChanged { engine: EngineKind, note: String },
-    InitFailed { message: String },
-    Started { id: u32 },
+    EngineChanged {
+        engine: EngineKind,
+        note: String,
+    },
+    InitFailed {
+        message: String,
+    },
+    Started {
+        id: u32,
+    },
     Done {
         id: u32,
         width: u32,
@@ -94,7 +112,11 @@ pub enum FromWorker {
         /// Requests the worker made while it processed this image (resource timing entries).
         requests: u32,
     },
-    Failed { id: u32, message: String, requests: u32 },
+    Failed {
+        id: u32,
+        message: String,
+        requests: u32,
+    },
 }
 
 /// The offline copy of the model, as the contract's `offline-ready` element reports it.

@@ -10,6 +10,8 @@ step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
 step "system packages"
 BGONE_NEED_BROWSER=$((1 - quick)) bash scripts/system-deps.sh
+step "formatting (rustfmt.toml)"
+if cargo fmt --version > /dev/null 2>&1; then cargo fmt --all --check; else echo "rustfmt is not installed: formatting not checked"; fi
 if [ $quick = 0 ]; then
   step "web build tools (in the background)"
   # trunk, wasm-bindgen-cli and rust-src need no model: on a new machine they compile (minutes)

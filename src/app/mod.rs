@@ -16,8 +16,7 @@ use crate::offline::request_log::RequestLog;
 use crate::protocol::{EngineKind, EnginePreference, FromWorker, ToWorker};
 use crate::restarts::{AfterCrash, CrashRecord};
 use crate::state::{
-    BackgroundChoice, Cutout, Item, ModelProgress, OfflineModel, PageStatus, RequestCount, ShellState, Stage,
-    StorageState,
+    BackgroundChoice, Cutout, Item, ModelProgress, OfflineModel, PageStatus, RequestCount, ShellState, Stage, StorageState,
 };
 
 /// Everything the components read and write, handed down by context.
@@ -168,20 +167,26 @@ impl AppState {
         match self.crashes.try_update_value(|record| record.after_crash(ready, current.is_some())) {
             Some(AfterCrash::FailCurrent) => {
                 if let Some(item) = current {
-                    fail(item, format!(
-                        "{}: the engine crashed on this image ({cause}). It was restarted and the other images go on; \
+                    fail(
+                        item,
+                        format!(
+                            "{}: the engine crashed on this image ({cause}). It was restarted and the other images go on; \
                          if this photo fails again, close other tabs or try a smaller copy of it.",
-                        item.name
-                    ));
+                            item.name
+                        ),
+                    );
                 }
             }
             Some(AfterCrash::GiveUpOldest) => {
                 if let Some(item) = unfinished.first() {
-                    fail(item, format!(
-                        "{}: the engine crashed twice while taking this image, before it could start ({cause}). \
+                    fail(
+                        item,
+                        format!(
+                            "{}: the engine crashed twice while taking this image, before it could start ({cause}). \
                          The other images go on; try a smaller copy of this photo.",
-                        item.name
-                    ));
+                            item.name
+                        ),
+                    );
                 }
             }
             Some(AfterCrash::Stop) | None => {

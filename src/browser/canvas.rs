@@ -14,10 +14,8 @@ pub async fn flatten(png: &Blob, background: Option<&str>, mime: &str, quality: 
     let canvas: HtmlCanvasElement = document.create_element("canvas")?.unchecked_into();
     canvas.set_width(bitmap.width());
     canvas.set_height(bitmap.height());
-    let context: CanvasRenderingContext2d = canvas
-        .get_context("2d")?
-        .ok_or_else(|| BrowserError("this browser cannot draw on a canvas".into()))?
-        .unchecked_into();
+    let context: CanvasRenderingContext2d =
+        canvas.get_context("2d")?.ok_or_else(|| BrowserError("this browser cannot draw on a canvas".into()))?.unchecked_into();
     if let Some(colour) = background {
         context.set_fill_style_str(colour);
         context.fill_rect(0.0, 0.0, f64::from(bitmap.width()), f64::from(bitmap.height()));
@@ -30,9 +28,5 @@ pub async fn flatten(png: &Blob, background: Option<&str>, mime: &str, quality: 
         let _ = sender.send(blob.dyn_into::<Blob>().ok());
     });
     canvas.to_blob_with_type_and_encoder_options(callback.unchecked_ref(), mime, &JsValue::from_f64(quality))?;
-    receiver
-        .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| BrowserError(format!("this browser cannot encode {mime}")))
+    receiver.await.ok().flatten().ok_or_else(|| BrowserError(format!("this browser cannot encode {mime}")))
 }

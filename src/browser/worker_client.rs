@@ -131,7 +131,9 @@ async fn has_gpu_adapter() -> bool {
     if gpu.is_undefined() || gpu.is_null() {
         return false;
     }
-    let Ok(request) = Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from)) else {
+    let Ok(request) =
+        Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from))
+    else {
         return false;
     };
     let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<js_sys::Promise>().map_err(JsValue::from)) else {
@@ -233,10 +235,9 @@ fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, hand
     let (retry_slot, retry_pending) = (slot.clone(), pending.clone());
     // A script that fails to load (404, refused) fires a plain `Event`, not an `ErrorEvent`.
     let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-        let message = event.dyn_ref::<ErrorEvent>().map_or_else(
-            || "the worker's script could not be loaded".to_string(),
-            ErrorEvent::message,
-        );
+        let message = event
+            .dyn_ref::<ErrorEvent>()
+            .map_or_else(|| "the worker's script could not be loaded".to_string(), ErrorEvent::message);
         let listening = retry_pending.borrow().is_none();
         if build == Build::ThreadedCpu && !listening {
             if let Some(dead) = retry_slot.borrow_mut().take() {

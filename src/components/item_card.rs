@@ -97,7 +97,10 @@ fn ResultView(cutout: Cutout, original: String, name: String, saved: RwSignal<bo
             Some(_) => save_flat("image/png", "png"),
         }
     };
-    let save_webp = { let save_flat = save_flat.clone(); move |_| save_flat("image/webp", "webp") };
+    let save_webp = {
+        let save_flat = save_flat.clone();
+        move |_| save_flat("image/webp", "webp")
+    };
     let save_jpeg = move |_| save_flat("image/jpeg", "jpg");
     let save_mask = {
         let name = name.clone();

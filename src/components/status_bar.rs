@@ -38,8 +38,7 @@ pub fn StatusBar() -> impl IntoView {
         let progress = state.progress.get();
         if progress.total == 0 { 0.0 } else { 100.0 * progress.loaded as f64 / progress.total as f64 }
     };
-    let downloading =
-        move || matches!(state.status.get(), PageStatus::LoadingModel) && state.progress.get().total != 0;
+    let downloading = move || matches!(state.status.get(), PageStatus::LoadingModel) && state.progress.get().total != 0;
     let on_engine = move |event| {
         let preference = match event_target_value(&event).as_str() {
             "webgpu" => EnginePreference::Webgpu,

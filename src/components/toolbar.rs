@@ -14,9 +14,10 @@ pub fn Toolbar() -> impl IntoView {
     let finished = move || state.items.with(|items| items.iter().filter(|item| item.result.get().is_some()).count());
     let download_all = move |_| {
         let results: Vec<(String, String)> = state.items.with_untracked(|items| {
-            items.iter().filter_map(|item| {
-                item.result.get_untracked().map(|r| (blobs::result_name(&item.name, "", "png"), r.png_url))
-            }).collect()
+            items
+                .iter()
+                .filter_map(|item| item.result.get_untracked().map(|r| (blobs::result_name(&item.name, "", "png"), r.png_url)))
+                .collect()
         });
         spawn_local(async move {
             let mut files = Vec::new();

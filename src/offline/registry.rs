@@ -54,9 +54,7 @@ pub async fn get(id: &str) -> Result<Option<ModelRecord>, OfflineError> {
     let value = request.await?;
     finished.await?;
     database.close();
-    value
-        .map(|value| serde_wasm_bindgen::from_value(value).map_err(|error| OfflineError::Storage(error.to_string())))
-        .transpose()
+    value.map(|value| serde_wasm_bindgen::from_value(value).map_err(|error| OfflineError::Storage(error.to_string()))).transpose()
 }
 
 pub async fn put(record: &ModelRecord) -> Result<(), OfflineError> {

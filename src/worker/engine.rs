@@ -11,10 +11,10 @@ use bgone_core::{Device, RemoveError, Remover};
 use bgone_web::protocol::{EngineKind, EnginePreference};
 #[cfg(feature = "webgpu")]
 use js_sys::Reflect;
-#[cfg(feature = "webgpu")]
-use wasm_bindgen::JsValue;
 #[cfg(feature = "threads")]
 use wasm_bindgen::JsCast;
+#[cfg(feature = "webgpu")]
+use wasm_bindgen::JsValue;
 
 pub struct Opened {
     pub remover: Remover,
@@ -38,10 +38,7 @@ async fn open_webgpu(manifest: &ModelManifest, weights: VerifiedWeights, size: O
     if !has_webgpu() {
         return Err("this browser has no WebGPU".into());
     }
-    let device = Device::wgpu_options()
-        .init_async()
-        .await
-        .map_err(|error| format!("no WebGPU adapter: {error}"))?;
+    let device = Device::wgpu_options().init_async().await.map_err(|error| format!("no WebGPU adapter: {error}"))?;
     let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
     remover.self_test().await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
     Ok(remover)

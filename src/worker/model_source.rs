@@ -68,9 +68,9 @@ pub async fn check_cached(manifest: &ModelManifest) -> Cached {
                 Cached::Absent(Some(format!("The offline copy of the model was damaged and has been removed ({error}).")))
             }
         },
-        Ok(None) if registered.is_some() => Cached::Absent(Some(
-            "The browser removed the offline copy of the model (it does this when storage runs low).".into(),
-        )),
+        Ok(None) if registered.is_some() => {
+            Cached::Absent(Some("The browser removed the offline copy of the model (it does this when storage runs low).".into()))
+        }
         Ok(None) => Cached::Absent(None),
         Err(error) => Cached::Absent(Some(error.to_string())),
     }

@@ -89,18 +89,19 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
         state.borrow_mut().manifest = Some(manifest.clone());
         let weights = model_source::weights(&manifest, &send).await?;
         let fetched = request_log::now_ms();
-        let opened = engine::open(preference, &manifest, weights, size)
-            .await
-            .map_err(|error| error.to_string())?;
+        let opened = engine::open(preference, &manifest, weights, size).await.map_err(|error| error.to_string())?;
         // Start-up time, for whoever looks into a slow start (the console of the page).
-        web_sys::console::info_1(&format!(
-            "bgone worker: model ready in {:.0} ms (weights {:.0} ms, engine {:.0} ms; memory {:.0} MiB; {})",
-            request_log::now_ms() - started,
-            fetched - started,
-            request_log::now_ms() - fetched,
-            memory_mib(),
-            startup_steps::summary()
-        ).into());
+        web_sys::console::info_1(
+            &format!(
+                "bgone worker: model ready in {:.0} ms (weights {:.0} ms, engine {:.0} ms; memory {:.0} MiB; {})",
+                request_log::now_ms() - started,
+                fetched - started,
+                request_log::now_ms() - fetched,
+                memory_mib(),
+                startup_steps::summary()
+            )
+            .into(),
+        );
         let fallback = opened.weights.map(|weights| (manifest, weights, size));
         Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback))
     };
@@ -196,10 +197,17 @@ async fn process(engine: &mut Engine, bytes: &[u8]) -> Result<Processed, RemoveE
     let mask_png = render(&photo, &alpha, OutputFormat::MaskPng, Background::Transparent)?;
     let done = request_log::now_ms();
     // Where a cutout's time goes, for anyone timing the app (the benchmark reads it).
-    web_sys::console::info_1(&format!(
-        "bgone worker: cutout in {:.0} ms (decode {:.0} ms, network {:.0} ms, mask and PNGs {:.0} ms; memory {:.0} MiB)",
-        done - started, decoded - started, masked - decoded, done - masked, memory_mib()
-    ).into());
+    web_sys::console::info_1(
+        &format!(
+            "bgone worker: cutout in {:.0} ms (decode {:.0} ms, network {:.0} ms, mask and PNGs {:.0} ms; memory {:.0} MiB)",
+            done - started,
+            decoded - started,
+            masked - decoded,
+            done - masked,
+            memory_mib()
+        )
+        .into(),
+    );
     Ok((photo.width(), photo.height(), png, mask_png, kind, note))
 }
 
@@ -266,6 +274,7 @@ fn switch_to_cpu(engine: &mut Engine) {
     engine.fallback = None;
     send(&FromWorker::EngineChanged {
         engine: EngineKind::Cpu,
-        note: "The GPU was lost (driver reset or browser GPU crash); the CPU takes the next images. Reload to try the GPU again.".into(),
+        note: "The GPU was lost (driver reset or browser GPU crash); the CPU takes the next images. Reload to try the GPU again."
+            .into(),
     });
 }

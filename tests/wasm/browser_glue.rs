@@ -214,12 +214,14 @@ fn quota_errors_are_recognised() {
 #[wasm_bindgen_test]
 fn same_conv_matches_the_definition_in_webassembly() {
     use bgone_core::model::{SameConv, conv_reference};
-    for (in_channels, out_channels, height, width, dilation) in [(16, 8, 37, 45, 1), (8, 70, 20, 33, 2), (130, 6, 9, 16, 8), (3, 1, 1, 1, 1), (70, 12, 17, 9, 1)] {
+    for (in_channels, out_channels, height, width, dilation) in
+        [(16, 8, 37, 45, 1), (8, 70, 20, 33, 2), (130, 6, 9, 16, 8), (3, 1, 1, 1, 1), (70, 12, 17, 9, 1)]
+    {
         let conv = SameConv { in_channels, out_channels, height, width, kernel: 3, dilation };
         let kernel = conv_reference::available().into_iter().next();
         assert!(kernel.is_some(), "the WebAssembly build has no register-tile kernel");
-        let worst = conv_reference::worst_difference(conv, true, kernel)
-            .max(conv_reference::worst_direct_difference(conv, true, kernel));
+        let worst =
+            conv_reference::worst_difference(conv, true, kernel).max(conv_reference::worst_direct_difference(conv, true, kernel));
         assert!(worst < 1e-4, "{conv:?}: max abs difference {worst}");
     }
 }

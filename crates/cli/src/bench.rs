@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use bgone_core::engine::{self, Engine};
-use bgone_core::pipeline::{Background, DecodeLimits, OutputFormat, decode, render};
-use bgone_core::Remover;
-use bgone_core::model::{Isnet, Normalization};
 use bgone_cli::model;
+use bgone_core::Remover;
+use bgone_core::engine::{self, Engine};
+use bgone_core::model::{Isnet, Normalization};
+use bgone_core::pipeline::{Background, DecodeLimits, OutputFormat, decode, render};
 
 const REPEATS: usize = 5;
 
@@ -29,12 +29,22 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn time_ms(repeats: usize, mut run: impl FnMut()) -> f64 {
     run(); // warm-up: kernel compilation (GPU), allocations
-    median((0..repeats).map(|_| { let start = Instant::now(); run(); start.elapsed().as_secs_f64() * 1000.0 }).collect())
+    median(
+        (0..repeats)
+            .map(|_| {
+                let start = Instant::now();
+                run();
+                start.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect(),
+    )
 }
 
 fn pass_ms(remover: &Remover, repeats: usize) -> f64 {
     let input = vec![0.1f32; 3 * 1024 * 1024];
-    time_ms(repeats, || { remover.read_mask(remover.predict(input.clone())).expect("inference"); })
+    time_ms(repeats, || {
+        remover.read_mask(remover.predict(input.clone())).expect("inference");
+    })
 }
 
 fn pipeline_ms(remover: &Remover, photo: &Path, repeats: usize) -> f64 {
@@ -57,12 +67,15 @@ fn twelve_megapixel_photo(root: &Path) -> PathBuf {
 }
 
 fn onnxruntime(root: &Path, photo: &Path) -> serde_json::Value {
-    let cache = std::env::var_os("BGONE_CACHE").map(PathBuf::from)
+    let cache = std::env::var_os("BGONE_CACHE")
+        .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/bgone"));
     let script = format!(
         "source {root}/models/python-env.sh && python {root}/crates/cli/benches/onnxruntime_pass.py \
          {cache}/models/isnet-medium-fp16.onnx {cache}/models/isnet-medium-fp32.onnx {photo} {REPEATS}",
-        root = root.display(), cache = cache.display(), photo = photo.display()
+        root = root.display(),
+        cache = cache.display(),
+        photo = photo.display()
     );
     let output = Command::new("bash").arg("-c").arg(script).output().expect("bash runs");
     if !output.status.success() {
@@ -109,7 +122,10 @@ fn main() {
     for engine in engines {
         let device = match engine::open(engine) {
             Ok(device) => device,
-            Err(error) => { println!("| {} | unavailable: {error} | | | |", engine.label()); continue; }
+            Err(error) => {
+                println!("| {} | unavailable: {error} | | | |", engine.label());
+                continue;
+            }
         };
         let identity = device.identity();
         let name = identity.as_ref().map_or_else(|| engine.label().to_owned(), |id| format!("{} on {}", engine.label(), id.name));
@@ -130,12 +146,11 @@ fn main() {
     if !ort.is_null() {
         println!(
             "| onnxruntime {} (fp32 ONNX) | {:.0} ms | 1.00x | {:.0} ms (PIL) | 1.00x |",
-            ort["onnxruntime"].as_str().unwrap_or("?"), ort_pass, ort_pipeline
+            ort["onnxruntime"].as_str().unwrap_or("?"),
+            ort_pass,
+            ort_pipeline
         );
-        println!(
-            "| onnxruntime (fp16 ONNX as shipped) | {:.0} ms | | | |",
-            ort["pass_fp16_ms"].as_f64().unwrap_or(f64::NAN)
-        );
+        println!("| onnxruntime (fp16 ONNX as shipped) | {:.0} ms | | | |", ort["pass_fp16_ms"].as_f64().unwrap_or(f64::NAN));
     }
     println!("\nMedian of {REPEATS} runs after one warm-up; {cores} cores.");
 }

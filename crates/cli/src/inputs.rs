@@ -3,7 +3,8 @@ use std::path::{Path, PathBuf};
 
 /// Extensions picked up from folders. Files named on the command line are always tried, so a
 /// misnamed file still gets a clear message instead of being skipped silently.
-const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "svg"];
+const IMAGE_EXTENSIONS: &[&str] =
+    &["jpg", "jpeg", "jfif", "png", "webp", "gif", "bmp", "tif", "tiff", "heic", "heif", "avif", "svg"];
 
 /// One file to process and where its result goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,9 +61,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<String>) {
 }
 
 fn has_image_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|ext| ext.to_str())
-        .is_some_and(|ext| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+    path.extension().and_then(|ext| ext.to_str()).is_some_and(|ext| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
-use bgone_core::Remover;
 use bgone_core::Device;
+use bgone_core::Remover;
 use bgone_core::model::ModelManifest;
 
 use crate::CliError;
@@ -24,15 +24,11 @@ pub fn manifest_path(flag: Option<&Path>) -> PathBuf {
 }
 
 pub fn load(manifest_path: &Path, device: Device, size: Option<usize>) -> Result<Remover, CliError> {
-    let text = std::fs::read_to_string(manifest_path).map_err(|error| CliError::ModelMissing {
-        path: manifest_path.to_owned(),
-        detail: error.to_string(),
-    })?;
+    let text = std::fs::read_to_string(manifest_path)
+        .map_err(|error| CliError::ModelMissing { path: manifest_path.to_owned(), detail: error.to_string() })?;
     let manifest = ModelManifest::from_json(&text)?;
     let weights_path = manifest_path.parent().unwrap_or(Path::new(".")).join(&manifest.file);
-    let weights = std::fs::read(&weights_path).map_err(|error| CliError::ModelMissing {
-        path: weights_path.clone(),
-        detail: error.to_string(),
-    })?;
+    let weights = std::fs::read(&weights_path)
+        .map_err(|error| CliError::ModelMissing { path: weights_path.clone(), detail: error.to_string() })?;
     Ok(Remover::load(&manifest, weights, device, size)?)
 }

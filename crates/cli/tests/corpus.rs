@@ -26,7 +26,8 @@ fn every_corpus_file_gets_a_correct_cutout_or_a_clear_message() {
     // The network at 64x64 keeps this quick; what is tested is decoding and composing.
     let run = Command::new(env!("CARGO_BIN_EXE_bgone"))
         .arg(&corpus)
-        .arg("-o").arg(&out)
+        .arg("-o")
+        .arg(&out)
         .args(["--engine", "cpu", "--size", "64", "-q", "--model"])
         .arg(&model)
         .output()

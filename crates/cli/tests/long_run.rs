@@ -29,9 +29,11 @@ fn count_files(dir: &Path) -> usize {
 
 fn make_inputs(dir: &Path) {
     let fixtures = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg"];
-    let large = image::open(repo().join("tests/fixtures/photos/rocket.jpg"))
-        .unwrap()
-        .resize_exact(4000, 3000, image::imageops::FilterType::Triangle);
+    let large = image::open(repo().join("tests/fixtures/photos/rocket.jpg")).unwrap().resize_exact(
+        4000,
+        3000,
+        image::imageops::FilterType::Triangle,
+    );
     for index in 0..PHOTOS {
         if index % LARGE_EVERY == LARGE_EVERY - 1 {
             large.to_rgb8().save(dir.join(format!("{index:03}-large.jpg"))).unwrap();

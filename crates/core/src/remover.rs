@@ -17,12 +17,7 @@ pub struct Remover {
 impl Remover {
     /// Verifies `weights` against the manifest, then loads them on `device`. `size` is the side
     /// the network runs at: the manifest's `input_size` unless a caller trades detail for speed.
-    pub fn load(
-        manifest: &ModelManifest,
-        weights: Vec<u8>,
-        device: Device,
-        size: Option<usize>,
-    ) -> Result<Self, RemoveError> {
+    pub fn load(manifest: &ModelManifest, weights: Vec<u8>, device: Device, size: Option<usize>) -> Result<Self, RemoveError> {
         Self::load_verified(manifest, manifest.verified(weights)?, device, size)
     }
 
@@ -40,12 +35,7 @@ impl Remover {
     }
 
     /// A remover around an already built network (tests use narrow random ones).
-    pub fn from_model(
-        model: Isnet,
-        device: Device,
-        normalization: Normalization,
-        size: usize,
-    ) -> Result<Self, RemoveError> {
+    pub fn from_model(model: Isnet, device: Device, normalization: Normalization, size: usize) -> Result<Self, RemoveError> {
         if size == 0 || size % 64 != 0 {
             return Err(RemoveError::InvalidSize(size));
         }

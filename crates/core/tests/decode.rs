@@ -43,8 +43,7 @@ fn every_supported_format_decodes_to_the_same_pixels() {
         (ImageFormat::Bmp, 0),
         (ImageFormat::Tiff, 0),
     ] {
-        let decoded = decode(&encode(&image, format), &DecodeLimits::default())
-            .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        let decoded = decode(&encode(&image, format), &DecodeLimits::default()).unwrap_or_else(|e| panic!("{format:?}: {e}"));
         assert_close(&decoded, &upright(), tolerance);
     }
 }
@@ -94,9 +93,7 @@ fn exif_orientations_one_to_eight_come_out_upright() {
         let mut bytes = Vec::new();
         let mut encoder = JpegEncoder::new_with_quality(&mut bytes, 95);
         encoder.set_exif_metadata(exif_orientation(orientation)).unwrap();
-        encoder
-            .write_image(&stored, stored.width(), stored.height(), image::ExtendedColorType::Rgb8)
-            .unwrap();
+        encoder.write_image(&stored, stored.width(), stored.height(), image::ExtendedColorType::Rgb8).unwrap();
         let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
         assert_close(&decoded, &upright, 12);
     }

@@ -1,7 +1,6 @@
 //! The pipeline end to end with a narrow random network (no real weights needed): what a user
 //! downloads has the photo's size, its pixels, and the mask as alpha.
 
-
 use bgone_core::model::{IsnetConfig, Normalization};
 use bgone_core::pipeline::{Background, OutputFormat, render};
 use bgone_core::{Device, RemoveError, Remover};

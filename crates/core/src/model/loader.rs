@@ -60,7 +60,8 @@ fn tensors_in_place(weights: Vec<u8>) -> Result<Vec<PackTensor>, LoadError> {
         .tensors()
         .into_iter()
         .map(|(name, view)| {
-            let dtype = burn_dtype(view.dtype()).ok_or_else(|| LoadError::Format(format!("{name}: {:?} weights", view.dtype())))?;
+            let dtype =
+                burn_dtype(view.dtype()).ok_or_else(|| LoadError::Format(format!("{name}: {:?} weights", view.dtype())))?;
             let start = view.data().as_ptr() as usize - base;
             Ok((name, dtype, view.shape().to_vec(), start..start + view.data().len()))
         })

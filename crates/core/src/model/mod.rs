@@ -11,9 +11,9 @@ mod rebnconv;
 mod resample;
 mod rsu;
 
-pub use conv::{SameConv, Source, WeightValue};
 #[doc(hidden)]
 pub use conv::reference as conv_reference;
+pub use conv::{SameConv, Source, WeightValue};
 pub use isnet::{Isnet, IsnetConfig};
 pub use loader::{LoadError, load_isnet};
 pub use manifest::{ManifestError, ModelManifest, Normalization, VerifiedWeights};

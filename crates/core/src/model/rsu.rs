@@ -90,11 +90,7 @@ impl Rsu {
     /// `rebnconv{L-1}d..rebnconv1d`, innermost first: the order the decoder runs them.
     fn decoder(&self) -> Vec<&RebnConv> {
         let optional = [&self.rebnconv6d, &self.rebnconv5d, &self.rebnconv4d];
-        optional
-            .into_iter()
-            .flatten()
-            .chain([&self.rebnconv3d, &self.rebnconv2d, &self.rebnconv1d])
-            .collect()
+        optional.into_iter().flatten().chain([&self.rebnconv3d, &self.rebnconv2d, &self.rebnconv1d]).collect()
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {

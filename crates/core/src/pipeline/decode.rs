@@ -47,9 +47,8 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Decod
     if let Some(format) = known_unsupported_format(bytes) {
         return Err(DecodeError::UnsupportedFormat(format));
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|error| DecodeError::Corrupt(error.to_string()))?;
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|error| DecodeError::Corrupt(error.to_string()))?;
     match reader.format() {
         None => return Err(DecodeError::NotAnImage),
         Some(image::ImageFormat::Jpeg) if jpeg_is_truncated(bytes) => {

@@ -70,10 +70,15 @@ pub fn render(
         (OutputFormat::Png, Background::Color(rgb)) => {
             png(cursor).write_image(&on_background(photo, alpha, rgb), width, height, ExtendedColorType::Rgb8)
         }
-        (OutputFormat::WebP, Background::Transparent) => WebPEncoder::new_lossless(cursor)
-            .write_image(&cutout(photo, alpha), width, height, ExtendedColorType::Rgba8),
-        (OutputFormat::WebP, Background::Color(rgb)) => WebPEncoder::new_lossless(cursor)
-            .write_image(&on_background(photo, alpha, rgb), width, height, ExtendedColorType::Rgb8),
+        (OutputFormat::WebP, Background::Transparent) => {
+            WebPEncoder::new_lossless(cursor).write_image(&cutout(photo, alpha), width, height, ExtendedColorType::Rgba8)
+        }
+        (OutputFormat::WebP, Background::Color(rgb)) => WebPEncoder::new_lossless(cursor).write_image(
+            &on_background(photo, alpha, rgb),
+            width,
+            height,
+            ExtendedColorType::Rgb8,
+        ),
     };
     result.map_err(|error| EncodeError { format: format.extension(), detail: error.to_string() })?;
     Ok(out)

@@ -25,8 +25,7 @@ impl Mask {
     /// The mask at the photo's own size, bilinear, still in 0..=1.
     pub fn resized(&self, width: u32, height: u32) -> ImageBuffer<Luma<f32>, Vec<f32>> {
         let side = self.size as u32;
-        let square = ImageBuffer::from_raw(side, side, self.values.clone())
-            .unwrap_or_else(|| ImageBuffer::new(side, side));
+        let square = ImageBuffer::from_raw(side, side, self.values.clone()).unwrap_or_else(|| ImageBuffer::new(side, side));
         if (width, height) == (side, side) {
             return square;
         }

@@ -14,8 +14,7 @@ pub fn network_input(photo: &DynamicImage, size: usize, normalization: &Normaliz
     for (i, pixel) in rgb.pixels().enumerate() {
         for channel in 0..3 {
             let value = f32::from(pixel.0[channel]);
-            input[channel * plane + i] =
-                (value - normalization.mean[channel]) / normalization.std[channel];
+            input[channel * plane + i] = (value - normalization.mean[channel]) / normalization.std[channel];
         }
     }
     input

@@ -21,8 +21,8 @@ pub fn cache_dir() -> PathBuf {
 
 pub fn manifest() -> ModelManifest {
     let path = repo_root().join("models/generated/isnet-medium.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}. Run `bash models/setup.sh` first.", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}. Run `bash models/setup.sh` first.", path.display()));
     ModelManifest::from_json(&text).expect("manifest parses")
 }
 
@@ -53,8 +53,8 @@ pub struct Reference {
 
 pub fn reference(stem: &str) -> Reference {
     let path = cache_dir().join("reference").join(format!("{stem}.safetensors"));
-    let bytes = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}. Run `bash tests/reference/generate.sh` first.", path.display()));
+    let bytes =
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}. Run `bash tests/reference/generate.sh` first.", path.display()));
     let tensors = SafeTensors::deserialize(&bytes).expect("reference parses");
     let floats = |name: &str| -> (Vec<f32>, Vec<usize>) {
         let view = tensors.tensor(name).expect("tensor present");

@@ -24,8 +24,8 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{DType, Tensor, TensorData, activation::relu, f16};
 
-pub use shifted_gemm::{SameConv, Source, WeightValue};
 use shifted_gemm::widen_all;
+pub use shifted_gemm::{SameConv, Source, WeightValue};
 
 /// `conv(x)`, followed by a ReLU when `with_relu`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>, with_relu: bool) -> Tensor<4> {

@@ -63,13 +63,7 @@ pub fn fastest() -> Option<TileKernel> {
 
 /// Weights of `[out_channels, in_channels, taps]` regrouped as `[out_channels / rows]
 /// [in_channels][taps][rows]` (rows past `out_channels` are zero), the order a kernel reads them.
-pub fn pack_weights<W: WeightValue>(
-    weight: &[W],
-    out_channels: usize,
-    in_channels: usize,
-    taps: usize,
-    rows: usize,
-) -> Vec<f32> {
+pub fn pack_weights<W: WeightValue>(weight: &[W], out_channels: usize, in_channels: usize, taps: usize, rows: usize) -> Vec<f32> {
     let tiles = out_channels.div_ceil(rows);
     let filter = in_channels * taps;
     let mut packed = vec![0.0f32; tiles * filter * rows];

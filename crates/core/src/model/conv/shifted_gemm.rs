@@ -66,7 +66,12 @@ impl<'a> Source<'a> {
 pub(super) enum ChannelSource<'a> {
     Same(&'a [f32]),
     /// A plane `width` wide, and the taps that resize its rows and columns.
-    Resized { plane: &'a [f32], width: usize, rows: Arc<Vec<Tap>>, columns: Arc<Vec<Tap>> },
+    Resized {
+        plane: &'a [f32],
+        width: usize,
+        rows: Arc<Vec<Tap>>,
+        columns: Arc<Vec<Tap>>,
+    },
 }
 
 impl ChannelSource<'_> {
@@ -181,10 +186,7 @@ impl SameConv {
     ) -> Vec<f32> {
         debug_assert!(self.is_supported());
         debug_assert_eq!(sources.iter().map(|s| s.channels(self.height * self.width)).sum::<usize>(), self.in_channels);
-        debug_assert_eq!(
-            weight.len(),
-            self.out_channels * self.in_channels * self.kernel * self.kernel
-        );
+        debug_assert_eq!(weight.len(), self.out_channels * self.in_channels * self.kernel * self.kernel);
         let weight = &Weights::new(self, weight, kernel);
         let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
         let mut output = vec![0.0f32; self.out_channels * self.height * self.width];
@@ -251,9 +253,7 @@ impl SameConv {
 
     fn tasks(&self) -> Vec<(Range, Range)> {
         let columns = self.columns();
-        let split = |len: usize, step: usize| {
-            (0..len.div_ceil(step)).map(move |i| (i * step, ((i + 1) * step).min(len)))
-        };
+        let split = |len: usize, step: usize| (0..len.div_ceil(step)).map(move |i| (i * step, ((i + 1) * step).min(len)));
         split(self.out_channels, CHANNELS_PER_TASK)
             .flat_map(|channels| split(columns, COLUMNS_PER_TASK).map(move |cols| (channels, cols)))
             .collect()
@@ -321,11 +321,8 @@ impl WeightValue for burn::tensor::f16 {
         const TWO_POW_112: f32 = f32::from_bits((127 + 112) << 23);
         let bits = u32::from(self.to_bits());
         let magnitude = (bits & 0x7fff) << 13;
-        let value = if magnitude >= 0x7c00 << 13 {
-            magnitude | 0x7f80_0000
-        } else {
-            (f32::from_bits(magnitude) * TWO_POW_112).to_bits()
-        };
+        let value =
+            if magnitude >= 0x7c00 << 13 { magnitude | 0x7f80_0000 } else { (f32::from_bits(magnitude) * TWO_POW_112).to_bits() };
         f32::from_bits(value | (bits & 0x8000) << 16)
     }
 }
@@ -424,13 +421,8 @@ impl SameConv {
         let stride = (n1 - n0).div_ceil(kernel.columns) * kernel.columns;
         let mut block = vec![0.0f32; tiles * kernel.rows * stride];
         let tap_offsets = self.tap_offsets();
-        let ops = Operands {
-            packed,
-            in_channels: self.in_channels,
-            tap_offsets: &tap_offsets,
-            padded,
-            plane: self.padded_plane(),
-        };
+        let ops =
+            Operands { packed, in_channels: self.in_channels, tap_offsets: &tap_offsets, padded, plane: self.padded_plane() };
         accumulate(kernel, &ops, &mut block, c0 / kernel.rows, tiles, n0, stride, false);
         (block, stride)
     }

@@ -142,7 +142,13 @@ impl Filters {
 /// layout of [`Filters`] for `rows` output channels per register tile (rows past
 /// `out_channels` are zero) and chunks of `chunk` input channels, with `G = [1 0 0; ½ ½ ½;
 /// ½ -½ ½; 0 0 1]`.
-fn transform_filters<W: WeightValue>(weight: &[W], out_channels: usize, in_channels: usize, rows: usize, chunk: usize) -> Vec<f32> {
+fn transform_filters<W: WeightValue>(
+    weight: &[W],
+    out_channels: usize,
+    in_channels: usize,
+    rows: usize,
+    chunk: usize,
+) -> Vec<f32> {
     let tiles = out_channels.div_ceil(rows);
     let component_len = tiles * in_channels * rows;
     // Where channel `channel` of tile `tile` lies in a component.
@@ -282,7 +288,14 @@ impl Task<'_> {
     /// into vector instructions: the patch of tile `x` starts at padded column `2x` (image column
     /// `2x - 1`), so with each padded row split into its even and odd columns, the patches'
     /// columns are those two slices read from `x` and from `x + 1`.
-    fn transform_inputs(&self, channels: &[ChannelSource], inputs: &mut [f32], split: &mut Vec<f32>, combined: &mut Vec<f32>, row_buffer: &mut Vec<f32>) {
+    fn transform_inputs(
+        &self,
+        channels: &[ChannelSource],
+        inputs: &mut [f32],
+        split: &mut Vec<f32>,
+        combined: &mut Vec<f32>,
+        row_buffer: &mut Vec<f32>,
+    ) {
         let (height, width) = (self.conv.height, self.conv.width);
         let (across, stride) = (self.tiling.across, self.tiling.stride);
         let half = across + 1;
@@ -323,12 +336,18 @@ impl Task<'_> {
                 let n = end - start;
                 for (i, w) in combined.chunks_exact(2 * half).enumerate() {
                     let (even, odd) = w.split_at(half);
-                    let (e0, e1, o0, o1) = (&even[start..end], &even[start + 1..end + 1], &odd[start..end], &odd[start + 1..end + 1]);
+                    let (e0, e1, o0, o1) =
+                        (&even[start..end], &even[start + 1..end + 1], &odd[start..end], &odd[start + 1..end + 1]);
                     let out = &mut components[4 * i * stride..][..4 * stride];
                     let (v0, rest) = out.split_at_mut(stride);
                     let (v1, rest) = rest.split_at_mut(stride);
                     let (v2, v3) = rest.split_at_mut(stride);
-                    let (v0, v1, v2, v3) = (&mut v0[at + start..][..n], &mut v1[at + start..][..n], &mut v2[at + start..][..n], &mut v3[at + start..][..n]);
+                    let (v0, v1, v2, v3) = (
+                        &mut v0[at + start..][..n],
+                        &mut v1[at + start..][..n],
+                        &mut v2[at + start..][..n],
+                        &mut v3[at + start..][..n],
+                    );
                     for x in 0..n {
                         (v0[x], v1[x], v2[x], v3[x]) = (e0[x] - e1[x], o0[x] + e1[x], e1[x] - o0[x], o0[x] - o1[x]);
                     }
@@ -351,7 +370,8 @@ impl Task<'_> {
                 let tiles = component_len / (in_channels * kernel.rows);
                 for (component, block) in blocks {
                     let ops = Operands {
-                        packed: &packed[component * component_len + chunk.start * tiles * kernel.rows..][..tiles * chunk.len() * kernel.rows],
+                        packed: &packed[component * component_len + chunk.start * tiles * kernel.rows..]
+                            [..tiles * chunk.len() * kernel.rows],
                         in_channels: chunk.len(),
                         tap_offsets: &[0],
                         padded: inputs,
@@ -401,7 +421,17 @@ impl Task<'_> {
     /// written where the tile lies in the output (the pixels past its edge are dropped). As in
     /// `transform_inputs`, a run of tiles at a time on whole slices.
     #[allow(clippy::too_many_arguments)]
-    unsafe fn write_outputs(&self, sums: &[f32], group: usize, row: usize, channel: usize, bias: f32, relu: bool, pixels: &mut [f32], out: SharedOut) {
+    unsafe fn write_outputs(
+        &self,
+        sums: &[f32],
+        group: usize,
+        row: usize,
+        channel: usize,
+        bias: f32,
+        relu: bool,
+        pixels: &mut [f32],
+        out: SharedOut,
+    ) {
         let (height, width) = (self.conv.height, self.conv.width);
         let stride = self.tiling.stride;
         let base = channel * out.spatial;
@@ -462,7 +492,14 @@ mod tests {
 
     #[test]
     fn matches_the_definition_on_odd_and_even_sizes() {
-        let conv = |in_channels, out_channels, height, width| SameConv { in_channels, out_channels, height, width, kernel: 3, dilation: 1 };
+        let conv = |in_channels, out_channels, height, width| SameConv {
+            in_channels,
+            out_channels,
+            height,
+            width,
+            kernel: 3,
+            dilation: 1,
+        };
         check(conv(16, 8, 37, 45));
         check(conv(8, 80, 20, 33));
         check(conv(64, 64, 16, 16));

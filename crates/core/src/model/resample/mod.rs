@@ -28,23 +28,18 @@ pub fn upsample_to(x: Tensor<4>, size: [usize; 2]) -> Tensor<4> {
     if [height, width] == size {
         return x;
     }
-    if let Some(out) = on_flex(&x, |planes, [channels, height, width]| {
-        (planes::bilinear(planes, channels, [height, width], size), size)
-    }) {
+    if let Some(out) =
+        on_flex(&x, |planes, [channels, height, width]| (planes::bilinear(planes, channels, [height, width], size), size))
+    {
         return out;
     }
-    let options = InterpolateOptions::new(InterpolateMode::Bilinear)
-        .with_align_corners(false)
-        .with_output_size(size);
+    let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false).with_output_size(size);
     interpolate(x, options)
 }
 
 /// Runs `op` on the f32 planes of `x` (`[channels, height, width]` per image) when `x` is on the
 /// CPU engine, and gives back a tensor of its output planes and their size.
-fn on_flex(
-    x: &Tensor<4>,
-    op: impl Fn(&[f32], [usize; 3]) -> (Vec<f32>, [usize; 2]),
-) -> Option<Tensor<4>> {
+fn on_flex(x: &Tensor<4>, op: impl Fn(&[f32], [usize; 3]) -> (Vec<f32>, [usize; 2])) -> Option<Tensor<4>> {
     let [batch, channels, height, width] = x.dims();
     if x.dtype() != DType::F32 || batch == 0 || channels * height * width == 0 {
         return None;
@@ -84,7 +79,9 @@ mod tests {
     /// The CPU engine's own pool and resize against Burn's, on odd and even sizes, up and down.
     #[test]
     fn fast_paths_match_burns_operations() {
-        for (dims, size) in [([2, 3, 7, 9], [14, 18]), ([1, 4, 16, 16], [32, 32]), ([1, 2, 5, 6], [3, 11]), ([1, 1, 1, 1], [4, 4])] {
+        for (dims, size) in
+            [([2, 3, 7, 9], [14, 18]), ([1, 4, 16, 16], [32, 32]), ([1, 2, 5, 6], [3, 11]), ([1, 1, 1, 1], [4, 4])]
+        {
             let x = flex_tensor(dims, 7);
             let burn_pool = MaxPool2dConfig::new([2, 2]).with_ceil_mode(true).init().forward(x.clone());
             assert!(worst(pool(x.clone()), burn_pool) == 0.0, "pool {dims:?}");
