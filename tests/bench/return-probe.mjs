@@ -3,14 +3,18 @@
 // cuts out PASSES photos (default 1), the first DELAY ms after the page is ready (default 0: at once). Prints, on one clock from each navigation: console lines,
 // workers started, the worker's messages as the page receives them, the item's states, and the
 // page's resource timings. RESTART=1 closes the browser in between and starts it again on the
-// same profile. A tool for investigating the return-visit figure of bench.mjs, not a test:
+// same profile. ENGINE=webgpu (SwiftShader; with SIZE=256, say) probes the WebGPU worker instead of
+// the CPU one. A tool for investigating the return-visit figure of bench.mjs, not a test:
 //   FIRST=7 WAIT=0 PASSES=2 node tests/bench/return-probe.mjs [photo]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const engine = process.env.ENGINE ?? 'cpu';
+const query = `?engine=${engine}${process.env.SIZE ? `&size=${process.env.SIZE}` : ''}`;
+const webgpu = engine === 'webgpu';
 const server = await serve(dist);
-let { context, close, profile } = await browser();
+let { context, close, profile } = await browser({ webgpu });
 
 /** In the page, before its scripts: the worker's messages and the items' states, with times. */
 function recordInPage() {
@@ -35,7 +39,7 @@ async function visit(label, passes, delay = 0) {
   const at = () => ((performance.now() - start) / 1000).toFixed(3);
   page.on('console', (m) => console.log(`${at()} s  ${label}: ${m.text().slice(0, 400)}`));
   page.on('worker', (w) => console.log(`${at()} s  ${label}: worker ${w.url().split('/').pop()} started`));
-  await page.goto(`${server.url}/?engine=cpu`);
+  await page.goto(`${server.url}/${query}`);
   console.log(`${at()} s  ${label}: page loaded`);
   if (delay) {
     await page.locator('[data-testid="status"][data-state="ready"]').waitFor();
@@ -59,7 +63,7 @@ await first.close();
 await new Promise((resolve) => setTimeout(resolve, env('WAIT', 3000)));
 if (process.env.RESTART) {
   await close({ keepProfile: true });
-  ({ context, close } = await browser({ profile }));
+  ({ context, close } = await browser({ profile, webgpu }));
 }
 await visit('return visit', env('PASSES', 1), env('DELAY', 0));
 await close();
