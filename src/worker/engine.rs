@@ -39,8 +39,11 @@ async fn open_webgpu(manifest: &ModelManifest, weights: VerifiedWeights, size: O
         return Err("this browser has no WebGPU".into());
     }
     let device = Device::wgpu_options().init_async().await.map_err(|error| format!("no WebGPU adapter: {error}"))?;
+    crate::startup_steps::step("device");
     let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
+    crate::startup_steps::step("load");
     remover.self_test().await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
+    crate::startup_steps::step("test pass");
     Ok(remover)
 }
 
