@@ -64,8 +64,8 @@ fn asks_for_module(data: &JsValue) -> bool {
 
 /// Answers a new threaded worker's request for its module (its loader asks once it listens: a
 /// message sent before would be lost), or says why there is none: the worker then fails to start
-/// and the page falls back to the main worker.
-fn hand_module(worker: &Worker) {
+/// and the page falls back to the main worker. The listener is the worker's to keep ([`Running`]).
+fn hand_module(worker: &Worker) -> Closure<dyn FnMut(MessageEvent)> {
     let target = worker.clone();
     let on_request = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if !asks_for_module(&event.data()) {
@@ -88,8 +88,7 @@ fn hand_module(worker: &Worker) {
         });
     });
     let _ = worker.add_event_listener_with_callback("message", on_request.as_ref().unchecked_ref());
-    // Lives as long as the worker, like the handlers `start` sets.
-    on_request.forget();
+    on_request
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -100,8 +99,18 @@ enum Build {
 
 type Pending = Rc<RefCell<Option<Vec<JsValue>>>>;
 
+/// A started worker and the listeners it calls, which go when it goes (the page starts another,
+/// or drops its client): each start used to leak them. A listener may be dropped while it runs
+/// (the error listener replaces its own worker); wasm-bindgen then frees it once it returns.
+struct Running {
+    worker: Worker,
+    _listeners: Vec<Box<dyn std::any::Any>>,
+}
+
+type Slot = Rc<RefCell<Option<Running>>>;
+
 pub struct WorkerClient {
-    worker: Rc<RefCell<Option<Worker>>>,
+    worker: Slot,
     /// Messages waiting for the worker to listen; `None` once it does.
     pending: Pending,
 }
@@ -154,17 +163,18 @@ async fn choose(preference: EnginePreference) -> Build {
     }
 }
 
-fn create(build: Build) -> Result<Worker, JsValue> {
+/// The worker, and the listener that hands the threaded one its module.
+fn create(build: Build) -> Result<(Worker, Vec<Box<dyn std::any::Any>>), JsValue> {
     match build {
-        Build::Main => Worker::new(MAIN_WORKER_URL),
+        Build::Main => Ok((Worker::new(MAIN_WORKER_URL)?, Vec::new())),
         Build::ThreadedCpu => {
             let options = WorkerOptions::new();
             options.set_type(WorkerType::Module);
             let worker = Worker::new_with_options(THREADED_WORKER_URL, &options)?;
-            hand_module(&worker);
+            let on_request = hand_module(&worker);
             // Compiling starts now, while the worker's scripts load.
             let _ = threaded_module();
-            Ok(worker)
+            Ok((worker, vec![Box::new(on_request)]))
         }
     }
 }
@@ -194,7 +204,7 @@ impl WorkerClient {
             return Ok(());
         }
         match self.worker.borrow().as_ref() {
-            Some(worker) => worker.post_message(&value)?,
+            Some(running) => running.worker.post_message(&value)?,
             None => return Err(BrowserError("the worker is not running".into())),
         }
         Ok(())
@@ -208,9 +218,9 @@ struct Handlers {
 
 /// Starts `build` in `slot`. If the threaded worker dies before it listens, the main worker takes
 /// its place (`fall_back_to_main`).
-fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, handlers: Rc<Handlers>) {
-    let worker = match create(build) {
-        Ok(worker) => worker,
+fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
+    let (worker, mut listeners) = match create(build) {
+        Ok(created) => created,
         Err(error) if build == Build::ThreadedCpu => return fall_back_to_main(&error.into(), slot, pending, handlers),
         Err(error) => {
             (handlers.on_crash)(format!("the worker could not start: {}", BrowserError::from(error)));
@@ -240,8 +250,9 @@ fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, hand
             .map_or_else(|| "the worker's script could not be loaded".to_string(), ErrorEvent::message);
         let listening = retry_pending.borrow().is_none();
         if build == Build::ThreadedCpu && !listening {
-            if let Some(dead) = retry_slot.borrow_mut().take() {
-                dead.terminate();
+            let dead = retry_slot.borrow_mut().take();
+            if let Some(dead) = dead {
+                dead.worker.terminate();
             }
             return fall_back_to_main(&BrowserError(message), retry_slot.clone(), retry_pending.clone(), handlers.clone());
         }
@@ -251,14 +262,14 @@ fn start(build: Build, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, hand
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     // The worker lives as long as the page keeps this client; its handlers as long as it.
-    on_message.forget();
-    on_error.forget();
-    *slot.borrow_mut() = Some(worker);
+    listeners.push(Box::new(on_message));
+    listeners.push(Box::new(on_error));
+    *slot.borrow_mut() = Some(Running { worker, _listeners: listeners });
 }
 
 /// The threaded worker could not be created or died before it listened: it cannot run in this
 /// page, so this and every later start use the main worker, with the same waiting messages.
-fn fall_back_to_main(reason: &BrowserError, slot: Rc<RefCell<Option<Worker>>>, pending: Pending, handlers: Rc<Handlers>) {
+fn fall_back_to_main(reason: &BrowserError, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
     web_sys::console::warn_1(&format!("bgone: the threaded CPU worker did not start ({reason}); using one thread").into());
     THREADS_BROKEN.with(|broken| broken.set(true));
     start(Build::Main, slot, pending, handlers);
@@ -266,8 +277,9 @@ fn fall_back_to_main(reason: &BrowserError, slot: Rc<RefCell<Option<Worker>>>, p
 
 impl Drop for WorkerClient {
     fn drop(&mut self) {
-        if let Some(worker) = self.worker.borrow_mut().take() {
-            worker.terminate();
+        let running = self.worker.borrow_mut().take();
+        if let Some(running) = running {
+            running.worker.terminate();
         }
     }
 }

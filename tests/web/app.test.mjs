@@ -107,9 +107,15 @@ test('if the threaded worker cannot load, the one-thread worker takes over', asy
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
+    const complaints = [];
+    page.on('console', (m) => { if (['warning', 'error'].includes(m.type())) complaints.push(`${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (error) => complaints.push(`uncaught: ${error.message}`));
     await page.goto(`${partial.url}/?engine=cpu&size=256`);
     assert.equal(await ready(page), 'cpu');
     assert.equal(await page.locator('[data-testid="threads"]').getAttribute('data-threads'), '1');
+    // The page says why it has one thread, and nothing else goes wrong: the dead worker's
+    // listeners, dropped as one of them runs, are not called again.
+    assert.deepEqual(complaints, ["warning: bgone: the threaded CPU worker did not start (the worker's script could not be loaded); using one thread"]);
     await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'coffee.png'));
     const png = await resultPng(page, 'coffee.png');
     assert.deepEqual([png.width, png.height], [600, 400]);
