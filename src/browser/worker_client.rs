@@ -104,8 +104,11 @@ type Pending = Rc<RefCell<Option<Vec<JsValue>>>>;
 /// (the error listener replaces its own worker); wasm-bindgen then frees it once it returns.
 struct Running {
     worker: Worker,
-    _listeners: Vec<Box<dyn std::any::Any>>,
+    _listeners: Listeners,
 }
+
+/// Closures of different types, kept only to be dropped.
+type Listeners = Vec<Box<dyn std::any::Any>>;
 
 type Slot = Rc<RefCell<Option<Running>>>;
 
@@ -164,7 +167,7 @@ async fn choose(preference: EnginePreference) -> Build {
 }
 
 /// The worker, and the listener that hands the threaded one its module.
-fn create(build: Build) -> Result<(Worker, Vec<Box<dyn std::any::Any>>), JsValue> {
+fn create(build: Build) -> Result<(Worker, Listeners), JsValue> {
     match build {
         Build::Main => Ok((Worker::new(MAIN_WORKER_URL)?, Vec::new())),
         Build::ThreadedCpu => {

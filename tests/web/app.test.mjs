@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { crc32, deflateSync } from 'node:zlib';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask, consoleComplaints } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
@@ -38,8 +38,7 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
-    const complaints = [];
-    page.on('console', (m) => { if (['warning', 'error'].includes(m.type())) complaints.push(`${m.type()}: ${m.text()}`); });
+    const complaints = consoleComplaints(page);
     await page.goto(`${server.url}/?engine=cpu`);
     assert.equal(await ready(page), 'cpu');
     // Cross-origin isolated: the threaded CPU worker, one thread per core.
@@ -107,8 +106,7 @@ test('if the threaded worker cannot load, the one-thread worker takes over', asy
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
-    const complaints = [];
-    page.on('console', (m) => { if (['warning', 'error'].includes(m.type())) complaints.push(`${m.type()}: ${m.text()}`); });
+    const complaints = consoleComplaints(page);
     page.on('pageerror', (error) => complaints.push(`uncaught: ${error.message}`));
     await page.goto(`${partial.url}/?engine=cpu&size=256`);
     assert.equal(await ready(page), 'cpu');

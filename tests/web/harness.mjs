@@ -147,6 +147,14 @@ export function channel(png, index) {
   return out;
 }
 
+/** Every warning and error `page` logs (the page, its workers and theirs) from now on, as
+ *  "type: text", in a list that fills as they come. */
+export function consoleComplaints(page) {
+  const complaints = [];
+  page.on('console', (m) => { if (['warning', 'error'].includes(m.type())) complaints.push(`${m.type()}: ${m.text()}`); });
+  return complaints;
+}
+
 /** The middle value (the lower of the two middle ones for an even count), or null for none. */
 export function median(xs) {
   const sorted = [...xs].sort((a, b) => a - b);
