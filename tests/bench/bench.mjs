@@ -146,11 +146,13 @@ for (const engine of ENGINES) {
   for (const photo of PHOTOS) {
     for (const side of sides) {
       const b = await openBrowser(engine);
-      const { page, ms, png } = await visit(b.context, side, engine, photo);
+      const { page, ms, png, startup } = await visit(b.context, side, engine, photo);
       checkCutout(png, `${side} ${engine} ${photo}`);
       rows[photo].cold[side] = ms;
       rows[photo].masks[side] = channel(png, 3);
-      log(`cold ${engine} ${side} ${photo}: ${seconds(ms)}`);
+      // Our worker's own account of a cold visit (download, engine, pass) says which part of an
+      // outlier was slow.
+      log(`cold ${engine} ${side} ${photo}: ${seconds(ms)}${startup ? ` (${startup})` : ''}`);
       if (sessions[side]) { await b.close(); continue; }
       sessions[side] = { ...b, page, info: await engineInfo(page, side) };
     }
