@@ -31,11 +31,20 @@ test('every corpus file gets a correct cutout or a clear message, in one batch',
       }
       const png = await resultPng(page, c.name);
       assert.deepEqual([png.width, png.height], c.result, `${c.name}: wrong size (not turned upright?)`);
+      // A fully transparent pixel keeps no colour (0, 0, 0, 0); every other keeps the photo's,
+      // and at least one checked pixel per file must show it.
+      let visible = 0;
       for (const [x, y, rgb] of c.pixels) {
         const i = (y * png.width + x) * 4;
-        const got = [png.data[i], png.data[i + 1], png.data[i + 2]];
-        assert.ok(got.every((v, k) => Math.abs(v - rgb[k]) <= 48), `${c.name}: pixel (${x},${y}) is ${got}, expected about ${rgb}`);
+        const got = [...png.data.subarray(i, i + 4)];
+        if (got[3] === 0) {
+          assert.deepEqual(got, [0, 0, 0, 0], `${c.name}: pixel (${x},${y}) is fully transparent but keeps a colour`);
+          continue;
+        }
+        visible += 1;
+        assert.ok(rgb.every((v, k) => Math.abs(got[k] - v) <= 48), `${c.name}: pixel (${x},${y}) is ${got}, expected about ${rgb}`);
       }
+      assert.ok(visible > 0, `${c.name}: every checked pixel is fully transparent, so its colours went unchecked`);
     }
     await page.locator('[data-testid="status"][data-state="done"]').waitFor();
   } finally {
