@@ -2,10 +2,11 @@
 // timed the same way: from handing the file to the page's file input until that item's cutout PNG
 // is on the page. Prints a Markdown table; BENCH_OUT=path also writes the figures as JSON.
 //   node bench.mjs [--runs N] [--returns N] [--photos a.png,b.jpg] [--engines cpu,webgpu]
+// Photos are names in tests/fixtures/photos or paths to any other (a 12 MP one of your own).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve, browser, resultPng, channel, iou, median, photos as photoDir, dist } from '../web/harness.mjs';
@@ -84,8 +85,8 @@ async function newPage(context) {
  *  page's clock, from the file going in (or, with `fromNavigation`, from the start of the
  *  page's navigation) to its item showing the result; and the PNG. */
 async function cutout(page, photo, { fromNavigation = false } = {}) {
-  const name = `${++serial}-${photo}`;
-  const file = { name, mimeType: photo.endsWith('.jpg') ? 'image/jpeg' : 'image/png', buffer: readFileSync(join(photoDir, photo)) };
+  const name = `${++serial}-${basename(photo)}`;
+  const file = { name, mimeType: photo.endsWith('.jpg') ? 'image/jpeg' : 'image/png', buffer: readFileSync(resolve(photoDir, photo)) };
   const item = page.locator(`[data-testid="item"][data-name="${name}"]`);
   await page.locator('[data-testid="file-input"]').setInputFiles(file);
   const times = await (await page.waitForFunction((name) => {

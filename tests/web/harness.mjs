@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, extname, normalize, dirname } from 'node:path';
+import { join, extname, normalize, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -120,11 +120,11 @@ export async function ready(page) {
   return (await page.locator('[data-testid="engine"]').textContent()).trim();
 }
 
-/** Hands the fixture photo `photo` to the page under `name` and waits (checking every 50 ms) until
+/** Hands the photo `photo` (a fixture's name or a path) to the page under `name` and waits (checking every 50 ms) until
  *  its item is done or failed. For the benchmark's tools; the tests wait through locators. */
 export async function cutOut(page, photo, name = photo) {
   const mimeType = photo.endsWith('.jpg') ? 'image/jpeg' : 'image/png';
-  await page.locator('[data-testid="file-input"]').setInputFiles({ name, mimeType, buffer: readFileSync(join(photos, photo)) });
+  await page.locator('[data-testid="file-input"]').setInputFiles({ name, mimeType, buffer: readFileSync(resolve(photos, photo)) });
   await page.waitForFunction(
     (name) => ['done', 'error'].includes(document.querySelector(`[data-testid="item"][data-name="${name}"]`)?.dataset.state),
     name, { polling: 50 },
