@@ -210,7 +210,7 @@ fn quota_errors_are_recognised() {
 
 /// The CPU engine's convolutions as WebAssembly runs them (the simd128 register tiles, rows and
 /// columns that do not fill a tile, dilations; one product per tap, and Winograd's algorithm at
-/// dilation 1), against the definition.
+/// dilation 1 and on a dilated layer's subgrids), against the definition.
 #[wasm_bindgen_test]
 fn same_conv_matches_the_definition_in_webassembly() {
     use bgone_core::model::{SameConv, conv_reference};

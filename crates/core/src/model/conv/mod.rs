@@ -4,7 +4,8 @@
 //! through [`shifted_gemm`], which reads flex's buffers in place through Burn's backend-extension
 //! API (`try_into_primitive::<Flex>`) and hands its output back without a copy; of those, the
 //! 3x3 ones at dilation 1 (most of ISNet's arithmetic) run by Winograd's algorithm
-//! ([`winograd`]), with 2.25x fewer multiplications, on the same register-tile kernels. Every other
+//! ([`winograd`]), with 4x fewer multiplications, on the same register-tile kernels, and so do the
+//! dilated ones, as convolutions of their input's subgrids ([`subgrids`]). Every other
 //! engine, and every other shape, goes through `Conv2d::forward`. Both compute the same function;
 //! the parity tests hold the CPU engine to onnxruntime.
 
@@ -14,6 +15,7 @@ mod register_tiles;
 mod shifted_gemm;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128_taps;
+mod subgrids;
 mod winograd;
 #[cfg(target_arch = "x86_64")]
 mod x86_taps;

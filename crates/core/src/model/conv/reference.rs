@@ -60,7 +60,8 @@ pub fn worst_direct_difference(shape: SameConv, relu: bool, kernel: Option<TileK
     })
 }
 
-fn worst_difference_of(shape: SameConv, relu: bool, run: impl Fn(&[f32], &[f32], &[f32]) -> Vec<f32>) -> f32 {
+/// The largest difference between `run(input, weight, bias)` and [`convolve`] on test values.
+pub fn worst_difference_of(shape: SameConv, relu: bool, run: impl Fn(&[f32], &[f32], &[f32]) -> Vec<f32>) -> f32 {
     let input = test_values(shape.in_channels * shape.height * shape.width, 1);
     let weight = test_values(shape.out_channels * shape.in_channels * shape.kernel * shape.kernel, 2);
     let bias = test_values(shape.out_channels, 3);

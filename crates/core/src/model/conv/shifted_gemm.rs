@@ -156,8 +156,8 @@ impl SameConv {
     }
 
     /// As [`Self::run_sources`] with a given kernel (`None`: `gemm`), for tests and benchmarks
-    /// that compare them: by Winograd's algorithm where [`super::winograd`] applies, directly
-    /// otherwise.
+    /// that compare them: by Winograd's algorithm where [`super::winograd`] applies (on the
+    /// subgrids of a dilated convolution where [`super::subgrids`] does), directly otherwise.
     #[doc(hidden)]
     pub fn run_with<W: WeightValue>(
         &self,
@@ -170,6 +170,10 @@ impl SameConv {
         if super::winograd::applies(self, kernel) {
             let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
             return super::winograd::run(self, kernel, &channels, weight, bias, relu);
+        }
+        if super::subgrids::applies(self, kernel) {
+            let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
+            return super::subgrids::run(self, kernel, &channels, weight, bias, relu);
         }
         self.run_direct_with(kernel, sources, weight, bias, relu)
     }

@@ -1,31 +1,38 @@
-//! The 3x3 convolutions at dilation 1 by Winograd's minimal filtering algorithm F(2x2, 3x3)
+//! The 3x3 convolutions at dilation 1 by Winograd's minimal filtering algorithm F(4x4, 3x3)
 //! (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2015).
 //!
 //! Why: on the CPU the register-tile kernels already run near the vector units' peak (about 80%
 //! of a browser pass, at about 83% of what 128-bit FMA allows), so only fewer multiplications
-//! make a pass faster. Each 2x2 block of output ("tile") is computed from the 4x4 input patch
-//! around it: the patch and the filter are transformed into 16 components each, the components
-//! are multiplied pairwise and summed over input channels (16 matrix products, one per
-//! component, done by the same register-tile kernels), and the 16 sums are transformed back into
-//! the 2x2 outputs. That is 16 multiplications per input and output channel for four outputs
-//! instead of 36: 2.25x fewer. Every undilated 3x3 layer of ISNet takes this path, about 94% of
-//! its arithmetic; the dilated ones (the bottom of each RSU block, and RSU4F's) keep the direct
-//! products of [`super::shifted_gemm`].
+//! make a pass faster. Each 4x4 block of output ("tile") is computed from the 6x6 input patch
+//! around it: the patch and the filter are transformed into 36 components each, the components
+//! are multiplied pairwise and summed over input channels (36 matrix products, one per
+//! component, done by the same register-tile kernels), and the 36 sums are transformed back into
+//! the 4x4 outputs. That is 36 multiplications per input and output channel for sixteen outputs
+//! instead of 144: 4x fewer. (F(2x2, 3x3), used before, took 16 for four: 2.25x fewer.) Every
+//! undilated 3x3 layer of ISNet takes this path, about 94% of its arithmetic; the dilated ones
+//! (the bottom of each RSU block, and RSU4F's) keep the direct products of
+//! [`super::shifted_gemm`].
 //!
-//! The transforms only add, subtract and halve, so in `f32` the result differs from the direct
-//! sum by rounding alone; the tests hold it to the definition and the parity tests hold the model
-//! to onnxruntime, as for the direct products.
+//! The input and output transforms only add, subtract and multiply by 2, 4, 5 and 8; the
+//! filter transform divides by 4, 6, 12 and 24 (the points 0, ±1, ±2 and infinity). So in `f32`
+//! the result differs from the direct sum by rounding alone, a little more than F(2x2, 3x3)'s: the
+//! tests hold it to the definition and the parity tests hold the model to onnxruntime, as for the
+//! direct products.
 
-use super::register_tiles::{Operands, TileKernel, accumulate};
+use super::register_tiles::{Operands, TileKernel, accumulate, available};
 use super::shifted_gemm::{ChannelSource, Range, SameConv, SharedOut, WeightValue};
 
-/// Components per tile: the transformed 4x4 patch.
-const COMPONENTS: usize = 16;
+/// Outputs per side of a tile.
+const TILE: usize = 4;
+/// Inputs per side of a tile's patch: the tile and the filter's reach of one on each side.
+const PATCH: usize = TILE + 2;
+/// Components per tile: the transformed 6x6 patch.
+const COMPONENTS: usize = PATCH * PATCH;
 /// Tiles per task at most: enough that each weight loaded is used for many tiles, few enough that
 /// a large image gives the threads many tasks to share.
-const MAX_TILES_PER_TASK: usize = 256;
+const MAX_TILES_PER_TASK: usize = 128;
 /// Input channels transformed at a time in a task: the register-tile kernels' channel block, so
-/// the transformed input (`CHANNEL_CHUNK * COMPONENTS * stride` floats, 1 MiB) stays in cache.
+/// the transformed input (`CHANNEL_CHUNK * COMPONENTS * stride` floats, 1.1 MiB) stays in cache.
 const CHANNEL_CHUNK: usize = 64;
 /// Output channels per task: splits the deep layers (few tiles, many channels) across threads.
 const CHANNELS_PER_TASK: usize = 64;
@@ -35,11 +42,42 @@ const CHANNELS_PER_TASK: usize = 64;
 /// holds 8.
 const SKEW: usize = 16;
 
-/// True when `conv` runs by Winograd's algorithm with `kernel`: a 3x3 filter at dilation 1, and
-/// at least a register tile's rows of output channels (ISNet's 1-channel head is left to the
-/// direct products, as it is left to `gemm` there).
+/// At most this many products per output pixel and pair of channels, counting those of the
+/// columns a register tile computes past a layer's last tile: the direct products take 9, and the
+/// transforms cost more than they save above about half that. On a large map it is 36 per 16
+/// pixels, 2.25; on small ones (the bottom of each RSU block) a register tile is wider than the
+/// layer has tiles.
+const MAX_PRODUCTS_PER_PIXEL: f64 = 4.5;
+
+/// True when `conv` runs by Winograd's algorithm with `kernel`: a 3x3 filter at dilation 1, at
+/// least a register tile's rows of output channels (ISNet's 1-channel head is left to the direct
+/// products, as it is left to `gemm` there), and enough tiles to fill the register tiles of the
+/// kernel it takes (see [`kernel_for`]).
 pub(super) fn applies(conv: &SameConv, kernel: Option<TileKernel>) -> bool {
-    conv.kernel == 3 && conv.dilation == 1 && kernel.is_none_or(|kernel| conv.out_channels >= kernel.rows)
+    let kernel = kernel_for(conv, kernel);
+    conv.kernel == 3
+        && conv.dilation == 1
+        && kernel.is_none_or(|kernel| conv.out_channels >= kernel.rows)
+        && products_per_pixel(conv, kernel) <= MAX_PRODUCTS_PER_PIXEL
+}
+
+/// The kernel for `conv`: `kernel`, unless its register tiles are so wide that a narrower one this
+/// CPU has computes a quarter fewer columns (AVX-512's 48 columns against AVX2's 16 on a map of
+/// 16x16 pixels, which has 16 tiles).
+pub(super) fn kernel_for(conv: &SameConv, kernel: Option<TileKernel>) -> Option<TileKernel> {
+    let given = kernel?;
+    let columns = |kernel: &TileKernel| Tiling::new(conv, Some(*kernel)).padded_tiles();
+    let narrower = available()
+        .into_iter()
+        .filter(|other| other.columns < given.columns && other.rows <= conv.out_channels)
+        .min_by_key(columns)
+        .filter(|other| 4 * columns(other) < 3 * columns(&given));
+    Some(narrower.unwrap_or(given))
+}
+
+/// Products per output pixel and pair of channels of `conv` with `kernel`.
+fn products_per_pixel(conv: &SameConv, kernel: Option<TileKernel>) -> f64 {
+    (COMPONENTS * Tiling::new(conv, kernel).padded_tiles()) as f64 / (conv.height * conv.width).max(1) as f64
 }
 
 /// `relu?(conv(channels, weight) + bias)`, `[out_channels, height, width]`, for a convolution
@@ -52,13 +90,42 @@ pub(super) fn run<W: WeightValue>(
     bias: Option<&[f32]>,
     relu: bool,
 ) -> Vec<f32> {
-    debug_assert!(applies(conv, kernel));
-    let filters = Filters::new(conv, weight, kernel);
+    let kernel = kernel_for(conv, kernel);
+    convolve(conv, kernel, &Filters::new(conv, weight, kernel), channels, bias, relu)
+}
+
+/// The filters of `conv` transformed once, for convolving several inputs with them (see
+/// [`super::subgrids`]).
+pub(super) struct Transformed {
+    filters: Filters,
+    kernel: Option<TileKernel>,
+}
+
+impl Transformed {
+    /// For `kernel` as given (the caller picks it with [`kernel_for`]).
+    pub(super) fn new<W: WeightValue>(conv: &SameConv, weight: &[W], kernel: Option<TileKernel>) -> Self {
+        Self { filters: Filters::new(conv, weight, kernel), kernel }
+    }
+
+    /// As [`run`] with these filters; `conv` may differ from theirs only in height and width.
+    pub(super) fn run(&self, conv: &SameConv, channels: &[ChannelSource], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+        convolve(conv, self.kernel, &self.filters, channels, bias, relu)
+    }
+}
+
+fn convolve(
+    conv: &SameConv,
+    kernel: Option<TileKernel>,
+    filters: &Filters,
+    channels: &[ChannelSource],
+    bias: Option<&[f32]>,
+    relu: bool,
+) -> Vec<f32> {
     let tiling = Tiling::new(conv, kernel);
     let mut output = vec![0.0f32; conv.out_channels * conv.height * conv.width];
     let out = SharedOut { ptr: output.as_mut_ptr(), spatial: conv.height * conv.width, first_row: 0 };
     let run_task = |&(tiles, channels_out): &(Range, Range)| {
-        let task = Task { conv, tiling: &tiling, filters: &filters, tiles, channels_out };
+        let task = Task { conv, tiling: &tiling, filters, tiles, channels_out };
         // SAFETY: tasks cover disjoint (output channel, tile) blocks, and tiles disjoint pixels,
         // so each output element is written by exactly one task.
         unsafe { task.run(channels, bias, relu, out) }
@@ -88,9 +155,14 @@ struct Tiling {
 impl Tiling {
     fn new(conv: &SameConv, kernel: Option<TileKernel>) -> Self {
         let columns = kernel.map_or(8, |kernel| kernel.columns);
-        let (across, down) = (conv.width.div_ceil(2), conv.height.div_ceil(2));
+        let (across, down) = (conv.width.div_ceil(TILE), conv.height.div_ceil(TILE));
         let stride = (across * down).min(MAX_TILES_PER_TASK).div_ceil(columns) * columns;
         Self { across, down, stride }
+    }
+
+    /// Tiles the register tiles compute: every task's `stride`, the last one's past the map.
+    fn padded_tiles(&self) -> usize {
+        (self.across * self.down).div_ceil(self.stride) * self.stride
     }
 
     /// Floats per input channel of a task's transformed input: its components, then `SKEW`.
@@ -140,8 +212,8 @@ impl Filters {
 
 /// `G g Gᵀ` for every 3x3 filter `g` of `weight` (`[out_channels][in_channels][3][3]`), in the
 /// layout of [`Filters`] for `rows` output channels per register tile (rows past
-/// `out_channels` are zero) and chunks of `chunk` input channels, with `G = [1 0 0; ½ ½ ½;
-/// ½ -½ ½; 0 0 1]`.
+/// `out_channels` are zero) and chunks of `chunk` input channels, with
+/// `G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]`.
 fn transform_filters<W: WeightValue>(
     weight: &[W],
     out_channels: usize,
@@ -158,6 +230,11 @@ fn transform_filters<W: WeightValue>(
     };
     let mut transformed = vec![0.0f32; COMPONENTS * component_len];
     let shared = SharedFloats(transformed.as_mut_ptr());
+    // `G` applied to the three values (g0, g1, g2) of a column (or row) of a filter.
+    let g_times = |g0: f32, g1: f32, g2: f32| {
+        let (even, odd) = (g0 / 24.0 + g2 / 6.0, g1 / 12.0);
+        [g0 / 4.0, -(g0 + g1 + g2) / 6.0, -(g0 - g1 + g2) / 6.0, even + odd, even - odd, g2]
+    };
     // The tiles in parallel (every pass transforms all 44 M weights); each writes its own block
     // of every component.
     let transform_tile = |tile: usize| {
@@ -165,22 +242,15 @@ fn transform_filters<W: WeightValue>(
         for (row, filter) in filters.enumerate() {
             for (channel, g) in filter.chunks_exact(9).enumerate() {
                 let g: [f32; 9] = core::array::from_fn(|i| g[i].widen());
-                // h = G g (4x3), then u = h Gᵀ (4x4).
-                let mut h = [0.0f32; 12];
-                for k in 0..3 {
-                    let (g0, g1, g2) = (g[k], g[3 + k], g[6 + k]);
-                    h[k] = g0;
-                    h[3 + k] = 0.5 * (g0 + g1 + g2);
-                    h[6 + k] = 0.5 * (g0 - g1 + g2);
-                    h[9 + k] = g2;
-                }
-                for i in 0..4 {
-                    let (h0, h1, h2) = (h[3 * i], h[3 * i + 1], h[3 * i + 2]);
-                    let u = [h0, 0.5 * (h0 + h1 + h2), 0.5 * (h0 - h1 + h2), h2];
+                // h = G g (6x3), column by column, then u = h Gᵀ (6x6), row by row.
+                let columns: [[f32; PATCH]; 3] = core::array::from_fn(|k| g_times(g[k], g[3 + k], g[6 + k]));
+                let h: [[f32; 3]; PATCH] = core::array::from_fn(|i| columns.map(|column| column[i]));
+                let at = offset(tile, channel) + row;
+                for (i, [h0, h1, h2]) in h.into_iter().enumerate() {
+                    let u = g_times(h0, h1, h2);
                     for (j, u) in u.into_iter().enumerate() {
-                        let at = (4 * i + j) * component_len + offset(tile, channel) + row;
-                        // SAFETY: `at` is inside `transformed` and in this tile's block.
-                        unsafe { shared.write(at, u) };
+                        // SAFETY: the index is inside `transformed` and in this tile's block.
+                        unsafe { shared.write((PATCH * i + j) * component_len + at, u) };
                     }
                 }
             }
@@ -229,13 +299,13 @@ struct Scratch {
     inputs: Vec<f32>,
     /// `[COMPONENTS][group][stride]`, each component followed by `SKEW` floats.
     sums: Vec<f32>,
-    /// Four patch rows, each as its even columns then its odd columns.
+    /// Six patch rows, each as its four phases (columns 4m, then 4m + 1, 4m + 2 and 4m + 3).
     split: Vec<f32>,
     /// `Bᵀ d` of those rows, in the same layout.
     combined: Vec<f32>,
     /// One input row, where it is resized as it is read.
     row: Vec<f32>,
-    /// Two output rows of a run of tiles.
+    /// Four output rows of a run of tiles.
     pixels: Vec<f32>,
 }
 
@@ -272,7 +342,7 @@ impl Task<'_> {
                 self.transform_inputs(chunk, inputs, split, combined, row);
                 self.products(inputs, index * CHANNEL_CHUNK..index * CHANNEL_CHUNK + chunk.len(), group, sums);
             }
-            let pixels = at_least(pixels, 4 * self.tiling.across.min(self.tiles.1 - self.tiles.0));
+            let pixels = at_least(pixels, TILE * TILE * self.tiling.across.min(self.tiles.1 - self.tiles.0));
             for row in 0..c1 - c0 {
                 let b = bias.map_or(0.0, |b| b[c0 + row]);
                 // SAFETY: channel `c0 + row` is in this task's block (see `run`).
@@ -281,13 +351,15 @@ impl Task<'_> {
         })
     }
 
-    /// `Bᵀ d B` with `Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]`, for the 4x4 input patch `d`
-    /// of every tile of the task and every input channel, into `inputs`.
+    /// `Bᵀ d B` with `Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
+    /// 0 2 -1 -2 1 0; 0 4 0 -5 0 1]`, for the 6x6 input patch `d` of every tile of the task and
+    /// every input channel, into `inputs`.
     ///
     /// Computed a run of tiles at a time, as operations on whole slices that the compiler turns
-    /// into vector instructions: the patch of tile `x` starts at padded column `2x` (image column
-    /// `2x - 1`), so with each padded row split into its even and odd columns, the patches'
-    /// columns are those two slices read from `x` and from `x + 1`.
+    /// into vector instructions: the patch of tile `x` starts at padded column `4x` (image column
+    /// `4x - 1`), so with each padded row split into its four phases (its columns `4m`, `4m + 1`,
+    /// `4m + 2` and `4m + 3`), the patches' six columns are the four phases read from `x` and the
+    /// first two read from `x + 1`.
     fn transform_inputs(
         &self,
         channels: &[ChannelSource],
@@ -298,58 +370,45 @@ impl Task<'_> {
     ) {
         let (height, width) = (self.conv.height, self.conv.width);
         let (across, stride) = (self.tiling.across, self.tiling.stride);
-        let half = across + 1;
-        let split = at_least(split, 8 * half);
-        let combined = at_least(combined, 8 * half);
+        let phase = across + 1;
+        let split = at_least(split, PATCH * TILE * phase);
+        let combined = at_least(combined, PATCH * TILE * phase);
         let row_buffer = at_least(row_buffer, width);
         for (source, components) in channels.iter().zip(inputs.chunks_exact_mut(self.tiling.input_plane())) {
             for (tile_row, start, end) in self.tiling.rows_of(self.tiles) {
-                // Patch row `a` is image row 2 * tile_row - 1 + a, zero outside the image.
-                for (a, halves) in split.chunks_exact_mut(2 * half).enumerate() {
-                    let (even, odd) = halves.split_at_mut(half);
-                    let y = (2 * tile_row + a).checked_sub(1).filter(|&y| y < height);
-                    let Some(y) = y else {
-                        even.fill(0.0);
-                        odd.fill(0.0);
-                        continue;
-                    };
+                // Patch row `a` is image row 4 * tile_row - 1 + a, zero outside the image.
+                for (a, phases) in split.chunks_exact_mut(TILE * phase).enumerate() {
+                    phases.fill(0.0);
+                    let Some(y) = (TILE * tile_row + a).checked_sub(1).filter(|&y| y < height) else { continue };
                     let row = source.row(y, width, row_buffer);
-                    // Padded column 2k is image column 2k - 1; 2k + 1 is 2k.
-                    let pairs = row.chunks_exact(2);
-                    let last = pairs.remainder().first().copied();
-                    even[0] = 0.0;
-                    for ((odd, even), pair) in odd.iter_mut().zip(&mut even[1..]).zip(pairs) {
-                        (*odd, *even) = (pair[0], pair[1]);
+                    // Padded column 4m + q is image column 4m + q - 1.
+                    let [p0, p1, p2, p3] = parts_mut(phases);
+                    let quads = row.chunks_exact(TILE);
+                    let rest = quads.remainder();
+                    let targets = p1.iter_mut().zip(p2.iter_mut()).zip(p3.iter_mut().zip(&mut p0[1..]));
+                    for (quad, ((x1, x2), (x3, x0))) in quads.zip(targets) {
+                        (*x1, *x2, *x3, *x0) = (quad[0], quad[1], quad[2], quad[3]);
                     }
-                    even[1 + width / 2..].fill(0.0);
-                    odd[width / 2..].fill(0.0);
-                    if let Some(last) = last {
-                        odd[width / 2] = last;
+                    for (part, &value) in [p1, p2, p3].into_iter().zip(rest) {
+                        part[width / TILE] = value;
                     }
                 }
-                let [d0, d1, d2, d3] = quarters(split);
-                let [w0, w1, w2, w3] = quarters_mut(combined);
-                for i in 0..2 * half {
-                    (w0[i], w1[i], w2[i], w3[i]) = (d0[i] - d2[i], d1[i] + d2[i], d2[i] - d1[i], d1[i] - d3[i]);
+                let [d0, d1, d2, d3, d4, d5] = parts(split);
+                let [w0, w1, w2, w3, w4, w5] = parts_mut(combined);
+                for i in 0..TILE * phase {
+                    [w0[i], w1[i], w2[i], w3[i], w4[i], w5[i]] = b_transposed(d0[i], d1[i], d2[i], d3[i], d4[i], d5[i]);
                 }
-                let at = tile_row * across - self.tiles.0;
+                // The first tile's place in the task (a task may start within a row of tiles).
+                let at = tile_row * across + start - self.tiles.0;
                 let n = end - start;
-                for (i, w) in combined.chunks_exact(2 * half).enumerate() {
-                    let (even, odd) = w.split_at(half);
-                    let (e0, e1, o0, o1) =
-                        (&even[start..end], &even[start + 1..end + 1], &odd[start..end], &odd[start + 1..end + 1]);
-                    let out = &mut components[4 * i * stride..][..4 * stride];
-                    let (v0, rest) = out.split_at_mut(stride);
-                    let (v1, rest) = rest.split_at_mut(stride);
-                    let (v2, v3) = rest.split_at_mut(stride);
-                    let (v0, v1, v2, v3) = (
-                        &mut v0[at + start..][..n],
-                        &mut v1[at + start..][..n],
-                        &mut v2[at + start..][..n],
-                        &mut v3[at + start..][..n],
-                    );
+                for (i, w) in combined.chunks_exact(TILE * phase).enumerate() {
+                    let [q0, q1, q2, q3] = parts(w);
+                    let (c0, c1, c2, c3) = (&q0[start..end], &q1[start..end], &q2[start..end], &q3[start..end]);
+                    let (c4, c5) = (&q0[start + 1..end + 1], &q1[start + 1..end + 1]);
+                    let out = &mut components[PATCH * i * stride..][..PATCH * stride];
+                    let [v0, v1, v2, v3, v4, v5] = parts_mut(out).map(|v| &mut v[at..][..n]);
                     for x in 0..n {
-                        (v0[x], v1[x], v2[x], v3[x]) = (e0[x] - e1[x], o0[x] + e1[x], e1[x] - o0[x], o0[x] - o1[x]);
+                        [v0[x], v1[x], v2[x], v3[x], v4[x], v5[x]] = b_transposed(c0[x], c1[x], c2[x], c3[x], c4[x], c5[x]);
                     }
                 }
             }
@@ -416,10 +475,10 @@ impl Task<'_> {
         }
     }
 
-    /// `Aᵀ m A` with `Aᵀ = [1 1 1 0; 0 1 -1 -1]` for every tile of output channel `channel`
-    /// (row `row` of a group of `group` in `sums`), plus `bias`, through the ReLU when `relu`,
-    /// written where the tile lies in the output (the pixels past its edge are dropped). As in
-    /// `transform_inputs`, a run of tiles at a time on whole slices.
+    /// `Aᵀ m A` with `Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]` for every
+    /// tile of output channel `channel` (row `row` of a group of `group` in `sums`), plus `bias`,
+    /// through the ReLU when `relu`, written where the tile lies in the output (the pixels past
+    /// its edge are dropped). As in `transform_inputs`, a run of tiles at a time.
     #[allow(clippy::too_many_arguments)]
     unsafe fn write_outputs(
         &self,
@@ -437,22 +496,25 @@ impl Task<'_> {
         let base = channel * out.spatial;
         let activate = |value: f32| if relu { (value + bias).max(0.0) } else { value + bias };
         for (tile_row, start, end) in self.tiling.rows_of(self.tiles) {
-            let at = tile_row * self.tiling.across - self.tiles.0 + start;
+            let at = tile_row * self.tiling.across + start - self.tiles.0;
             let n = end - start;
-            let m: [&[f32]; 16] = core::array::from_fn(|k| &sums[k * (group * stride + SKEW) + row * stride + at..][..n]);
-            let (top, bottom) = pixels[..4 * n].split_at_mut(2 * n);
+            let m: [&[f32]; COMPONENTS] = core::array::from_fn(|k| &sums[k * (group * stride + SKEW) + row * stride + at..][..n]);
+            let mut rows: [&mut [f32]; TILE] = parts_mut(&mut pixels[..TILE * TILE * n]);
             for x in 0..n {
-                // t = Aᵀ m (2x4), then y = t A (2x2).
-                let t0: [f32; 4] = core::array::from_fn(|j| m[j][x] + m[4 + j][x] + m[8 + j][x]);
-                let t1: [f32; 4] = core::array::from_fn(|j| m[4 + j][x] - m[8 + j][x] - m[12 + j][x]);
-                top[2 * x] = activate(t0[0] + t0[1] + t0[2]);
-                top[2 * x + 1] = activate(t0[1] - t0[2] - t0[3]);
-                bottom[2 * x] = activate(t1[0] + t1[1] + t1[2]);
-                bottom[2 * x + 1] = activate(t1[1] - t1[2] - t1[3]);
+                // t = Aᵀ m (4x6), kept by column, then y = t A (4x4), a row at a time.
+                let t: [[f32; TILE]; PATCH] = core::array::from_fn(|j| {
+                    a_transposed(m[j][x], m[6 + j][x], m[12 + j][x], m[18 + j][x], m[24 + j][x], m[30 + j][x])
+                });
+                for (r, pixels) in rows.iter_mut().enumerate() {
+                    let y = a_transposed(t[0][r], t[1][r], t[2][r], t[3][r], t[4][r], t[5][r]);
+                    for (c, value) in y.into_iter().enumerate() {
+                        pixels[TILE * x + c] = activate(value);
+                    }
+                }
             }
-            let (y, x) = (2 * tile_row, 2 * start);
-            let columns = (2 * n).min(width - x);
-            for (i, pixels) in [&*top, &*bottom].into_iter().enumerate().take(height - y) {
+            let (y, x) = (TILE * tile_row, TILE * start);
+            let columns = (TILE * n).min(width - x);
+            for (i, pixels) in rows.iter().enumerate().take(height - y) {
                 // SAFETY: row y + i < height and columns x..x + columns < width of `channel`, in
                 // this task's block; `pixels` holds at least `columns` values.
                 unsafe { core::ptr::copy_nonoverlapping(pixels.as_ptr(), out.ptr.add(base + (y + i) * width + x), columns) };
@@ -461,31 +523,51 @@ impl Task<'_> {
     }
 }
 
-/// The four equal quarters of `values`.
-fn quarters(values: &[f32]) -> [&[f32]; 4] {
-    let n = values.len() / 4;
-    core::array::from_fn(|i| &values[i * n..][..n])
+/// `Bᵀ` applied to six values of a patch's column (or row).
+#[inline(always)]
+fn b_transposed(d0: f32, d1: f32, d2: f32, d3: f32, d4: f32, d5: f32) -> [f32; PATCH] {
+    [
+        4.0 * d0 - 5.0 * d2 + d4,
+        d3 + d4 - 4.0 * (d1 + d2),
+        d4 - d3 + 4.0 * (d1 - d2),
+        d4 - d2 + 2.0 * (d3 - d1),
+        d4 - d2 - 2.0 * (d3 - d1),
+        4.0 * d1 - 5.0 * d3 + d5,
+    ]
 }
 
-/// The four equal quarters of `values`, to write.
-fn quarters_mut(values: &mut [f32]) -> [&mut [f32]; 4] {
-    let n = values.len() / 4;
-    let (a, rest) = values.split_at_mut(n);
-    let (b, rest) = rest.split_at_mut(n);
-    let (c, d) = rest.split_at_mut(n);
-    [a, b, c, &mut d[..n]]
+/// `Aᵀ` applied to six transformed values of a column (or row).
+#[inline(always)]
+fn a_transposed(m0: f32, m1: f32, m2: f32, m3: f32, m4: f32, m5: f32) -> [f32; TILE] {
+    let (sum12, difference12, sum34, difference34) = (m1 + m2, m1 - m2, m3 + m4, m3 - m4);
+    [m0 + sum12 + sum34, difference12 + 2.0 * difference34, sum12 + 4.0 * sum34, difference12 + 8.0 * difference34 + m5]
+}
+
+/// `values` cut into `N` equal parts.
+fn parts<const N: usize>(values: &[f32]) -> [&[f32]; N] {
+    let mut parts = values.chunks_exact((values.len() / N).max(1));
+    core::array::from_fn(|_| parts.next().unwrap_or_default())
+}
+
+/// `values` cut into `N` equal parts, to write.
+fn parts_mut<const N: usize>(values: &mut [f32]) -> [&mut [f32]; N] {
+    let mut parts = values.chunks_exact_mut((values.len() / N).max(1));
+    core::array::from_fn(|_| parts.next().unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::reference::worst_difference;
-    use super::super::register_tiles::available;
+    use super::super::Source;
+    use super::super::reference::worst_difference_of;
     use super::*;
 
+    /// Winograd's algorithm itself with every kernel this CPU has and `gemm`, even on shapes it
+    /// would leave to the direct products.
     fn check(shape: SameConv) {
         for kernel in available().into_iter().map(Some).chain([None]) {
-            assert!(applies(&shape, kernel));
-            let worst = worst_difference(shape, true, kernel);
+            let worst = worst_difference_of(shape, true, |input, weight, bias| {
+                run(&shape, kernel, &Source::Same(input).split(&shape), weight, Some(bias), true)
+            });
             assert!(worst < 1e-4, "{shape:?} with {kernel:?}: max abs difference {worst}");
         }
     }
@@ -506,6 +588,25 @@ mod tests {
         check(conv(5, 130, 9, 70));
         check(conv(3, 8, 1, 1));
         check(conv(200, 16, 6, 3));
+        // Every remainder of a 4x4 tile at the right and bottom edges.
+        check(conv(12, 8, 7, 5));
+        check(conv(12, 8, 2, 14));
+        check(conv(40, 24, 13, 11));
+        // Rows of more tiles than a task takes: tasks that start and end within a row.
+        check(conv(8, 8, 9, 700));
+    }
+
+    #[test]
+    fn small_maps_take_a_narrower_kernel_or_the_direct_products() {
+        let conv = |size| SameConv { in_channels: 64, out_channels: 64, height: size, width: size, kernel: 3, dilation: 1 };
+        for kernel in available().into_iter().map(Some).chain([None]) {
+            assert!(applies(&conv(512), kernel), "{kernel:?}");
+            assert!(!applies(&conv(2), kernel), "{kernel:?}");
+            let chosen = kernel_for(&conv(16), kernel);
+            assert!(chosen.is_none_or(|k| k.columns <= 16), "{kernel:?} -> {chosen:?}");
+            // On a large map the given kernel stays.
+            assert_eq!(kernel_for(&conv(512), kernel).map(|k| k.name), kernel.map(|k| k.name));
+        }
     }
 
     #[test]
