@@ -226,9 +226,7 @@ fn memory_mib() -> f64 {
 const MEMORY_LIMIT_BYTES: f64 = 4294967296.0;
 
 /// Makes sure a pass at `size` has its memory before it starts (a 1024 pass takes the worker from
-/// 90 MiB, the loaded model, to 420 MiB: Winograd's F(4x4, 3x3) holds a layer's filters
-/// transformed, 4x their size in f32, 75 MB for ISNet's widest; it was 317 MiB with F(2x2, 3x3);
-/// taken as 336 bytes per network pixel, 336 MiB at 1024),
+/// 90 MiB, the loaded model, to 317 MiB; taken as 256 bytes per network pixel, 256 MiB at 1024),
 /// by asking the allocator for that much at once and giving it back, in two cases:
 ///
 /// - Near the memory limit. WebAssembly cannot report a failed allocation except by aborting the
@@ -241,7 +239,7 @@ const MEMORY_LIMIT_BYTES: f64 = 4294967296.0;
 ///   (`restart-ab.mjs`, two runs of 10) a worker's first pass took 474 ms longer than its second
 ///   (median); grown in one step first, 330 ms. (The first run of 10 alone: 587 against 229 ms;
 ///   the second: 383 against 348.) The pages are not touched here, only made part of the memory;
-///   with F(2x2, 3x3) its high-water mark after a 1024 pass was 347 MiB instead of 317.
+///   its high-water mark after a 1024 pass is 347 MiB instead of 317.
 ///
 /// Otherwise nothing is asked for.
 #[cfg(feature = "threads")]
@@ -250,7 +248,7 @@ fn ensure_headroom(size: usize) {
         /// The largest working set asked for so far.
         static GROWN_FOR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
-    let needed = 336 * size * size;
+    let needed = 256 * size * size;
     let first_of_its_size = GROWN_FOR.with(|grown| grown.replace(grown.get().max(needed)) < needed);
     if first_of_its_size || MEMORY_LIMIT_BYTES - memory_bytes() < needed as f64 {
         drop(std::hint::black_box(Vec::<u8>::with_capacity(needed)));

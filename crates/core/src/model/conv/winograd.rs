@@ -91,7 +91,38 @@ pub(super) fn run<W: WeightValue>(
     relu: bool,
 ) -> Vec<f32> {
     let kernel = kernel_for(conv, kernel);
-    convolve(conv, kernel, &Filters::new(conv, weight, kernel), channels, bias, relu)
+    let batch = filter_batch(conv);
+    if batch >= conv.out_channels {
+        return convolve(conv, kernel, &Filters::new(conv, weight, kernel), channels, bias, relu);
+    }
+    // The output channels a batch at a time, each batch's filters transformed just before it: the
+    // output is channel-major, so the batches' outputs follow each other.
+    let mut output = Vec::with_capacity(conv.out_channels * conv.height * conv.width);
+    for first in (0..conv.out_channels).step_by(batch) {
+        let last = (first + batch).min(conv.out_channels);
+        let part = SameConv { out_channels: last - first, ..*conv };
+        let per_channel = conv.in_channels * 9;
+        let filters = Filters::new(&part, &weight[first * per_channel..last * per_channel], kernel);
+        output.extend(convolve(&part, kernel, &filters, channels, bias.map(|bias| &bias[first..last]), relu));
+    }
+    output
+}
+
+/// At most about this many bytes of transformed filters at a time. F(4x4, 3x3) transforms each
+/// 3x3 filter into 36 floats, 16x the f16 weights: for ISNet's widest layer (1024 -> 512
+/// channels) 75 MB, which stayed in the worker's memory for good (WebAssembly's never shrinks):
+/// after a 1024 pass it held 420 MiB, and 348 MiB in batches of at most this.
+const FILTER_BATCH_BYTES: usize = 24 << 20;
+
+/// Output channels whose filters are transformed and used together: as many as
+/// [`FILTER_BATCH_BYTES`] holds, in pairs of tasks (at least one pair). The wide layers are on
+/// small maps, where a batch's channels are all the tasks there are: in pairs, two threads
+/// finish a batch together (in batches of one task, one thread worked while the other waited,
+/// and a pass took 5% longer).
+fn filter_batch(conv: &SameConv) -> usize {
+    let per_channel = conv.in_channels * COMPONENTS * size_of::<f32>();
+    let pair = 2 * CHANNELS_PER_TASK;
+    (FILTER_BATCH_BYTES / per_channel / pair).max(1) * pair
 }
 
 /// The filters of `conv` transformed once, for convolving several inputs with them (see
@@ -558,7 +589,7 @@ fn parts_mut<const N: usize>(values: &mut [f32]) -> [&mut [f32]; N] {
 #[cfg(test)]
 mod tests {
     use super::super::Source;
-    use super::super::reference::worst_difference_of;
+    use super::super::reference::{test_values, worst_difference_of};
     use super::*;
 
     /// Winograd's algorithm itself with every kernel this CPU has and `gemm`, even on shapes it
@@ -606,6 +637,28 @@ mod tests {
             assert!(chosen.is_none_or(|k| k.columns <= 16), "{kernel:?} -> {chosen:?}");
             // On a large map the given kernel stays.
             assert_eq!(kernel_for(&conv(512), kernel).map(|k| k.name), kernel.map(|k| k.name));
+        }
+    }
+
+    #[test]
+    fn wide_layers_transform_their_filters_a_batch_at_a_time() {
+        let conv =
+            |in_channels, out_channels| SameConv { in_channels, out_channels, height: 9, width: 13, kernel: 3, dilation: 1 };
+        assert_eq!(filter_batch(&conv(1024, 512)), 128);
+        assert_eq!(filter_batch(&conv(512, 512)), 256);
+        assert!(filter_batch(&conv(64, 64)) >= 64);
+        // Several batches, the last one short, give exactly what one batch of all gives.
+        let wide = conv(2048, 150);
+        assert_eq!(filter_batch(&wide), 128);
+        let input = test_values(2048 * 9 * 13, 1);
+        let weight = test_values(150 * 2048 * 9, 2);
+        let bias = test_values(150, 3);
+        let channels = Source::Same(&input).split(&wide);
+        for kernel in available().into_iter().map(Some).chain([None]) {
+            let batched = run(&wide, kernel, &channels, &weight, Some(&bias), true);
+            let kernel = kernel_for(&wide, kernel);
+            let whole = convolve(&wide, kernel, &Filters::new(&wide, &weight, kernel), &channels, Some(&bias), true);
+            assert!(batched == whole, "{kernel:?}");
         }
     }
 
