@@ -69,3 +69,18 @@ pub fn worst_difference_of(shape: SameConv, relu: bool, run: impl Fn(&[f32], &[f
     let slow = convolve(&shape, &input, &weight, &bias, relu);
     fast.iter().zip(&slow).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max)
 }
+
+/// Asserts that `run(kernel, channels, weight, bias)` (with the ReLU) is within 1e-4 of
+/// [`convolve`] on test values, with every kernel this CPU has and with `gemm` (`None`).
+#[cfg(test)]
+pub(super) fn assert_matches_the_definition(
+    shape: SameConv,
+    run: impl Fn(Option<TileKernel>, &[super::shifted_gemm::ChannelSource], &[f32], &[f32]) -> Vec<f32>,
+) {
+    for kernel in available().into_iter().map(Some).chain([None]) {
+        let worst = worst_difference_of(shape, true, |input, weight, bias| {
+            run(kernel, &super::Source::Same(input).split(&shape), weight, bias)
+        });
+        assert!(worst < 1e-4, "{shape:?} with {kernel:?}: max abs difference {worst}");
+    }
+}
