@@ -167,13 +167,13 @@ impl SameConv {
         bias: Option<&[f32]>,
         relu: bool,
     ) -> Vec<f32> {
-        if super::winograd::applies(self, kernel) {
+        let winograd = super::winograd::applies(self, kernel);
+        if winograd || super::subgrids::applies(self, kernel) {
             let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
-            return super::winograd::run(self, kernel, &channels, weight, bias, relu);
-        }
-        if super::subgrids::applies(self, kernel) {
-            let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
-            return super::subgrids::run(self, kernel, &channels, weight, bias, relu);
+            return match winograd {
+                true => super::winograd::run(self, kernel, &channels, weight, bias, relu),
+                false => super::subgrids::run(self, kernel, &channels, weight, bias, relu),
+            };
         }
         self.run_direct_with(kernel, sources, weight, bias, relu)
     }
