@@ -6,13 +6,16 @@
 // show as a deserialisation and no baseline compiles. A tool for investigating the first cutout
 // after a start, not a test. IDLE=ms keeps tracing that long after the cutout; the "caching" lines
 // show when V8 handed a module's optimised code to Chromium's code cache and when a module was
-// taken from it:
+// taken from it. RESTART=1 starts the browser again (same profile) before the traced visit, as a
+// user who comes back another day. Each optimising compile's function and time:
+// JS_FLAGS=--trace-wasm-compilation-times DEBUG=pw:browser (V8 prints them to the renderer's
+// stdout; function numbers, as the release build has no names):
 //   VISITS=1 node tests/bench/compile-trace.mjs [photo]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, traced, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const server = await serve(dist);
-const { context, close } = await browser();
+let { context, close, profile } = await browser();
 const pause = () => new Promise((resolve) => setTimeout(resolve, 3000));
 
 for (let visit = 0; visit <= Number(process.env.VISITS ?? 0); visit++) {
@@ -23,6 +26,10 @@ for (let visit = 0; visit <= Number(process.env.VISITS ?? 0); visit++) {
   await pause();
 }
 
+if (process.env.RESTART) {
+  await close({ keepProfile: true });
+  ({ context, close } = await browser({ profile }));
+}
 const page = await context.newPage();
 page.on('console', (m) => { if (m.text().startsWith('bgone')) console.log(`  ${m.text().slice(0, 300)}`); });
 const events = await traced(context, page, ['v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'disabled-by-default-devtools.timeline'], async () => {
@@ -35,6 +42,7 @@ const start = Math.min(...events.filter((e) => e.ts > 0).map((e) => e.ts));
 const ms = (us) => (us / 1000).toFixed(0);
 const topTier = events.filter((e) => e.name === 'wasm.TopTierCompilation');
 console.log(`optimising compiles (ms from the trace's start +duration): ${topTier.map((e) => `${ms(e.ts - start)}+${ms(e.dur ?? 0)}`).join(' ')}`);
+console.log(`${topTier.length} optimising compiles, ${ms(topTier.reduce((sum, e) => sum + (e.dur ?? 0), 0))} ms in all`);
 const totals = new Map();
 for (const e of events.filter((e) => /wasm/i.test(e.name))) {
   const t = totals.get(e.name) ?? { count: 0, ms: 0 };

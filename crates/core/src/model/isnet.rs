@@ -1,7 +1,7 @@
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::{Device, Tensor, activation::sigmoid};
+use burn::tensor::{Device, Tensor};
 
 use super::resample::pool;
 use super::rsu::{Rsu, rsu, rsu4f};
@@ -93,6 +93,6 @@ impl Isnet {
         let hx1d = decode(&self.stage1d, hx2d, hx1);
 
         let d1 = super::conv::conv2d(&self.side1, hx1d, false);
-        sigmoid(super::resample::upsample_to(d1, [height, width]))
+        super::resample::sigmoid_of_upsampled(d1, [height, width])
     }
 }

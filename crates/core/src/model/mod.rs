@@ -13,7 +13,7 @@ mod rsu;
 
 #[doc(hidden)]
 pub use conv::reference as conv_reference;
-pub use conv::{SameConv, Source, WeightValue};
+pub use conv::{SameConv, Source, StridedConv, WeightValue};
 pub use isnet::{Isnet, IsnetConfig};
 pub use loader::{LoadError, load_isnet};
 pub use manifest::{ManifestError, ModelManifest, Normalization, VerifiedWeights};

@@ -340,6 +340,8 @@ pub fn widen_all<W: WeightValue>(values: &[W]) -> Vec<f32> {
 enum Weights {
     /// `[out_channels, in_channels, kernel, kernel]`: what `gemm` reads.
     Raw(Vec<f32>),
+    /// `[out_channels, in_channels, kernel, kernel]`, for [`SameConv::row_products`].
+    Rows(Vec<f32>),
     /// Packed for a register-tile kernel.
     Tiles(TileKernel, Vec<f32>),
 }
@@ -347,11 +349,13 @@ enum Weights {
 impl Weights {
     fn new<W: WeightValue>(conv: &SameConv, raw: &[W], kernel: Option<TileKernel>) -> Self {
         let taps = conv.kernel * conv.kernel;
-        // A layer with fewer output channels than a tile has rows (ISNet's 1-channel head) would
-        // leave most of each tile's work unused: `gemm` takes it.
-        let kernel = kernel.filter(|kernel| conv.out_channels >= kernel.rows);
         match kernel {
-            Some(kernel) => Self::Tiles(kernel, pack_weights(raw, conv.out_channels, conv.in_channels, taps, kernel.rows)),
+            Some(kernel) if conv.out_channels >= kernel.rows => {
+                Self::Tiles(kernel, pack_weights(raw, conv.out_channels, conv.in_channels, taps, kernel.rows))
+            }
+            // Fewer output channels than a tile has rows (ISNet's 1-channel head) would leave
+            // most of each tile's work unused.
+            Some(_) => Self::Rows(widen_all(raw)),
             None => Self::Raw(widen_all(raw)),
         }
     }
@@ -372,7 +376,30 @@ impl SameConv {
         match weight {
             Weights::Tiles(kernel, packed) => self.tile_products(kernel, packed, padded, channels, columns),
             Weights::Raw(raw) => self.gemm_products(padded, raw, channels, columns),
+            Weights::Rows(raw) => self.row_products(padded, raw, channels, columns),
         }
+    }
+
+    /// For a few output channels: each output row accumulated one input channel and tap at a
+    /// time, a loop the compiler vectorises. Why not `gemm`, as before: for ISNet's head (64
+    /// channels in, 1 out) it was the only layer `gemm` computed on the CPUs that have our
+    /// register tiles, and in the browser the first photo after a start paid V8's compiling of
+    /// `gemm` and its packing (about 40 ms on a 2-core machine), and ran it unoptimised meanwhile.
+    fn row_products(&self, padded: &[f32], weight: &[f32], (c0, c1): Range, (n0, n1): Range) -> (Vec<f32>, usize) {
+        let (n, taps, plane) = (n1 - n0, self.kernel * self.kernel, self.padded_plane());
+        let tap_offsets = self.tap_offsets();
+        let mut block = vec![0.0f32; (c1 - c0) * n];
+        for (row, filter) in block.chunks_exact_mut(n).zip(weight.chunks_exact(self.in_channels * taps).skip(c0)) {
+            for (channel, filter) in padded.chunks(plane).zip(filter.chunks_exact(taps)) {
+                for (&w, &offset) in filter.iter().zip(&tap_offsets) {
+                    // In bounds: see `columns`.
+                    for (value, &x) in row.iter_mut().zip(&channel[n0 + offset..][..n]) {
+                        *value += w * x;
+                    }
+                }
+            }
+        }
+        (block, n)
     }
 
     /// With `gemm`: one matrix product per tap, accumulated.
@@ -492,6 +519,9 @@ mod tests {
         check(conv(12, 70, 16, 16, 8), true);
         check(conv(3, 1, 1, 1, 1), false);
         check(conv(5, 130, 9, 70, 4), true);
+        // The head (1 channel out) and others with fewer output channels than a tile's rows.
+        check(conv(64, 1, 24, 40, 1), false);
+        check(conv(9, 3, 11, 70, 2), true);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use burn::backend::Flex;
 use burn::nn::pool::MaxPool2dConfig;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
-use burn::tensor::{DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData, activation::sigmoid};
 
 /// The 2x2, stride 2 max pool of ISNet, in ceil mode as in the source graph.
 pub fn pool(x: Tensor<4>) -> Tensor<4> {
@@ -37,6 +37,17 @@ pub fn upsample_to(x: Tensor<4>, size: [usize; 2]) -> Tensor<4> {
     interpolate(x, options)
 }
 
+/// ISNet's last step, `sigmoid(upsample_to(x, size))`: on the CPU engine in one pass over the
+/// output. Why not Burn's `sigmoid` there: flex's is one function for every float type and
+/// layout (15 KB of WebAssembly), which V8 compiled for the first photo after a start for this
+/// one use, and it read the mask a second time.
+pub fn sigmoid_of_upsampled(x: Tensor<4>, size: [usize; 2]) -> Tensor<4> {
+    let mask = |planes: &[f32], [channels, height, width]: [usize; 3]| {
+        (planes::sigmoid_of_bilinear(planes, channels, [height, width], size), size)
+    };
+    on_flex(&x, mask).unwrap_or_else(|| sigmoid(upsample_to(x, size)))
+}
+
 /// Runs `op` on the f32 planes of `x` (`[channels, height, width]` per image) when `x` is on the
 /// CPU engine, and gives back a tensor of its output planes and their size.
 fn on_flex(x: &Tensor<4>, op: impl Fn(&[f32], [usize; 3]) -> (Vec<f32>, [usize; 2])) -> Option<Tensor<4>> {
@@ -45,7 +56,7 @@ fn on_flex(x: &Tensor<4>, op: impl Fn(&[f32], [usize; 3]) -> (Vec<f32>, [usize; 
         return None;
     }
     let device = x.device();
-    let input = x.clone().try_into_primitive::<Flex>().ok()?.to_contiguous();
+    let input = super::conv::in_order(x.clone().try_into_primitive::<Flex>().ok()?);
     let per_image = channels * height * width;
     let mut out = Vec::new();
     let mut size = [0, 0];
@@ -87,8 +98,13 @@ mod tests {
             assert!(worst(pool(x.clone()), burn_pool) == 0.0, "pool {dims:?}");
             let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false).with_output_size(size);
             let burn_resize = interpolate(x.clone(), options);
-            let difference = worst(upsample_to(x, size), burn_resize);
+            let difference = worst(upsample_to(x.clone(), size), burn_resize.clone());
             assert!(difference < 1e-5, "resize {dims:?} -> {size:?}: {difference}");
+            // Scaled so the sigmoid sees large values of both signs too.
+            let difference = worst(sigmoid_of_upsampled(x.clone() * 60.0, size), sigmoid(burn_resize * 60.0));
+            assert!(difference < 1e-6, "sigmoid of resize {dims:?} -> {size:?}: {difference}");
+            let difference = worst(sigmoid_of_upsampled(x.clone(), [dims[2], dims[3]]), sigmoid(x));
+            assert!(difference < 1e-6, "sigmoid at the same size {dims:?}: {difference}");
         }
     }
 }

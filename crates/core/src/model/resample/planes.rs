@@ -30,6 +30,33 @@ pub fn max_pool_2x2_ceil(input: &[f32], channels: usize, height: usize, width: u
 /// (PyTorch's `align_corners = false`, ONNX's `half_pixel`): output pixel `x` samples the input
 /// at `(x + 0.5) * width / out_w - 0.5`, clamped to the first and last pixels.
 pub fn bilinear(input: &[f32], channels: usize, [height, width]: [usize; 2], [out_h, out_w]: [usize; 2]) -> Vec<f32> {
+    bilinear_then(input, channels, [height, width], [out_h, out_w], |_| {})
+}
+
+/// `sigmoid(bilinear(...))`, each row finished while it is in cache: ISNet's last step.
+pub fn sigmoid_of_bilinear(input: &[f32], channels: usize, size: [usize; 2], out_size: [usize; 2]) -> Vec<f32> {
+    bilinear_then(input, channels, size, out_size, |row| row.iter_mut().for_each(|value| *value = sigmoid(*value)))
+}
+
+/// The logistic function, in the form that neither overflows nor loses the small values
+/// (flex's and onnxruntime's).
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// [`bilinear`], with `then` applied to each output row.
+fn bilinear_then(
+    input: &[f32],
+    channels: usize,
+    [height, width]: [usize; 2],
+    [out_h, out_w]: [usize; 2],
+    then: impl Fn(&mut [f32]) + Send + Sync,
+) -> Vec<f32> {
     let columns = taps(width, out_w);
     let rows = taps(height, out_h);
     let mut out = vec![0.0f32; channels * out_h * out_w];
@@ -37,6 +64,7 @@ pub fn bilinear(input: &[f32], channels: usize, [height, width]: [usize; 2], [ou
         let (channel, y) = (index / out_h, index % out_h);
         let plane = &input[channel * height * width..][..height * width];
         resize_row(plane, width, rows[y], &columns, out_row);
+        then(out_row);
     };
     for_each_row(&mut out, out_w, row);
     out
