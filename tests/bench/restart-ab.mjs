@@ -5,7 +5,8 @@
 // page stays open 3 s, and the browser is closed after its service workers are stopped (as an
 // idle browser stops them). Prints per visit the first cutout over the second (both in the same
 // page, so the VM's drift between visits cancels; timed here, to within the 50 ms at which
-// cutOut polls) and the worker's network time of each pass.
+// cutOut polls) and the worker's network time of each pass; then per build the medians, with the
+// visit's start (its first cutout from the navigation less that cutout's pass).
 // A tool, not a test:
 //   ROUNDS=5 node tests/bench/restart-ab.mjs /path/to/other-dist [photo]
 import { serve, browser, cutOut, median, dist, stopServiceWorkers } from '../web/harness.mjs';
@@ -62,6 +63,8 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
 for (const [name, side] of Object.entries(sides)) {
   const ratios = side.visits.map((v) => v.first / v.second);
   const excess = side.visits.map((v) => v.passes[0] - v.passes[1]);
-  console.log(`${name} (${side.root}): first/second median ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}); first pass's excess median ${median(excess)} ms (${excess.join(', ')})`);
+  // The visit's start: its first cutout from the navigation less that cutout's pass.
+  const starts = side.visits.map((v) => Math.round(v.first - v.passes[0]));
+  console.log(`${name} (${side.root}): first/second median ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}); first pass's excess median ${median(excess)} ms (${excess.join(', ')}); start median ${median(starts)} ms (${starts.join(', ')})`);
   await side.server.close();
 }

@@ -3,8 +3,7 @@
 // it (from /proc: process type, pid and thread name), then what ran in the GAP ms (default 0)
 // before the next. A tool for investigating the timings of bench.mjs, not a test:
 //   GAP=2000 RETURN=1 node tests/bench/threads-probe.mjs [photo] [passes]   (dist/ as built; BGONE_DIST=path)
-import { readFileSync, readdirSync } from 'node:fs';
-import { serve, browser, cutOut, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, dist, chromiumThreadCpu as cpuTicks } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const passes = Number(process.argv[3] ?? 4);
@@ -12,28 +11,9 @@ const gap = Number(process.env.GAP ?? 0);
 const server = await serve(dist);
 const { context, close } = await browser();
 
-/** CPU ticks (1/100 s) of every thread of every Chromium process, by "type:pid:thread". */
-function cpuTicks() {
-  const ticks = new Map();
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.includes('chromium')) continue;
-      const type = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        ticks.set(`${pid}/${tid}`, { name: `${type}:${pid}:${name}`, ticks: Number(fields[11]) + Number(fields[12]) });
-      }
-    } catch { /* the process or thread ended meanwhile */ }
-  }
-  return ticks;
-}
-
 function busiest(before, after) {
-  const used = [...after].map(([id, { name, ticks }]) => [name, ticks - (before.get(id)?.ticks ?? 0)]).filter(([, t]) => t > 2);
-  return used.sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, t]) => `${name} ${(t / 100).toFixed(2)} s`).join(', ') || 'nothing';
+  const used = [...after].map(([id, { type, pid, name, ms }]) => [`${type}:${pid}:${name}`, ms - (before.get(id)?.ms ?? 0)]).filter(([, ms]) => ms > 20);
+  return used.sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, ms]) => `${name} ${(ms / 1000).toFixed(2)} s`).join(', ') || 'nothing';
 }
 
 // RETURN=1: a first visit cuts the photo out once and closes, and 3 s later the measured visit

@@ -204,6 +204,27 @@ export function processTable() {
   return table;
 }
 
+/** CPU time so far, in ms (USER_HZ ticks of 10 ms), of every thread of every Chromium process on
+ *  this machine: "pid/tid" -> { type (the process type, "browser" for the browser process), pid,
+ *  name (the thread's), ms }. For the benchmark's probes of where CPU time goes. */
+export function chromiumThreadCpu() {
+  const threads = new Map();
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes('chromium')) continue;
+      const type = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        threads.set(`${pid}/${tid}`, { type, pid, name, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
+      }
+    } catch { /* the process or thread ended meanwhile */ }
+  }
+  return threads;
+}
+
 /** Memory of the Chromium renderer processes below `rootPid` (the page and its workers live
  *  there), in KiB: the sum of their VmRSS, and the largest VmHWM. Read from /proc, since CDP
  *  reports no process memory. */

@@ -1,0 +1,61 @@
+// Where a return visit's start-up spends CPU time: a fresh profile is installed by one visit (the
+// CPU engine, a cutout, the model stored for offline use), then ROUNDS times (default 4) the
+// browser is started again on it, the page opens and the time until the page says it is ready is
+// taken, with the CPU time every Chromium process and thread used meanwhile (from /proc, in
+// USER_HZ ticks of 10 ms), grouped by process type and thread name. On a 2-core machine it shows
+// whether the start is waiting (CPU well under 2 cores' worth of the time) or working.
+// A tool, not a test:
+//   ROUNDS=4 node tests/bench/startup-cpu.mjs   (dist/ as built; BGONE_DIST=path)
+import { serve, browser, cutOut, dist, stopServiceWorkers, processTable, median, chromiumThreadCpu } from '../web/harness.mjs';
+
+const server = await serve(dist);
+
+/** CPU milliseconds so far of this run's Chromium threads, summed by "process type / thread name"
+ *  (numbers dropped from the name, so a pool's threads add up). */
+function cpuByThread() {
+  const table = processTable();
+  const ours = (pid) => { for (let p = pid; p > 1; p = table.get(p)?.parent) if (p === process.pid) return true; return false; };
+  const totals = new Map();
+  for (const { type, pid, name, ms } of chromiumThreadCpu().values()) {
+    if (!ours(Number(pid))) continue;
+    const key = `${type} / ${name.replace(/[0-9]+$/, '').trim()}`;
+    totals.set(key, (totals.get(key) ?? 0) + ms);
+  }
+  return totals;
+}
+
+let b = await browser();
+{
+  const page = await b.context.newPage();
+  await page.goto(`${server.url}/?engine=cpu`);
+  await cutOut(page, 'chelsea.png', 'install.png');
+  await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor();
+  await page.close();
+  await stopServiceWorkers(b.context);
+}
+const profile = b.profile;
+await b.close({ keepProfile: true });
+
+const rounds = [];
+for (let round = 1; round <= Number(process.env.ROUNDS ?? 4); round++) {
+  b = await browser({ profile });
+  const page = await b.context.newPage();
+  await page.waitForTimeout(1000);
+  const before = cpuByThread();
+  await page.goto(`${server.url}/?engine=cpu`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.dataset.state === 'ready', null, { polling: 10 });
+  const after = cpuByThread();
+  const wall = await page.evaluate(() => performance.now());
+  const used = [...after].map(([key, ms]) => [key, ms - (before.get(key) ?? 0)]).filter(([, ms]) => ms > 0);
+  const total = used.reduce((sum, [, ms]) => sum + ms, 0);
+  rounds.push({ wall, total, used: Object.fromEntries(used) });
+  console.log(`round ${round}: ready ${wall.toFixed(0)} ms after the navigation; CPU ${total} ms, ${(total / wall).toFixed(2)} cores busy on average`);
+  await page.close();
+  await stopServiceWorkers(b.context);
+  await b.close({ keepProfile: true });
+}
+const keys = [...new Set(rounds.flatMap((r) => Object.keys(r.used)))];
+const rows = keys.map((key) => [key, median(rounds.map((r) => r.used[key] ?? 0))]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+console.log(`\nmedian over ${rounds.length} restarts: ready at ${median(rounds.map((r) => r.wall)).toFixed(0)} ms, CPU ${median(rounds.map((r) => r.total))} ms`);
+for (const [key, ms] of rows) console.log(`  ${String(ms).padStart(5)} ms  ${key}`);
+await server.close();
