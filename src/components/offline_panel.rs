@@ -36,6 +36,10 @@ pub fn OfflinePanel() -> impl IntoView {
                 date(record.verified_at)
             ),
             (ModelStoreState::Stored, None) => "Model: saved".to_owned(),
+            // Downloaded, and being written to the browser's storage while the app already uses it.
+            (ModelStoreState::Downloading, _) if state.progress.with(|p| p.total != 0 && p.loaded >= p.total) => {
+                "Model: downloaded, being saved for offline use…".to_owned()
+            }
             (ModelStoreState::Downloading, _) => "Model: downloading…".to_owned(),
             (ModelStoreState::Evicted, _) => "Model: removed by the browser".to_owned(),
             (ModelStoreState::Missing, _) => "Model: not saved on this device".to_owned(),

@@ -55,9 +55,18 @@ pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Resu
 /// Stores the (already verified) weights. A full quota comes back as
 /// [`OfflineError::QuotaExceeded`], and nothing half-written is left behind.
 pub async fn write(manifest: &ModelManifest, weights: &[u8]) -> Result<(), OfflineError> {
+    put(manifest, response_of(weights)?).await
+}
+
+/// The weights as a response to store: a copy in the browser's memory, made at once, so that the
+/// weights themselves may go on to the engine while [`put`] writes it.
+pub fn response_of(weights: &[u8]) -> Result<Response, OfflineError> {
+    Ok(Response::new_with_opt_buffer_source(Some(&Uint8Array::from(weights)))?)
+}
+
+/// Stores `response` (from [`response_of`]) as this version's weights; as [`write`].
+pub async fn put(manifest: &ModelManifest, response: Response) -> Result<(), OfflineError> {
     let name = cache_name(manifest);
-    let body = Uint8Array::from(weights);
-    let response = Response::new_with_opt_buffer_source(Some(&body))?;
     let stored = async {
         JsFuture::from(open(&name).await?.put_with_str(&weights_url(manifest), &response)).await?;
         Ok::<_, OfflineError>(())

@@ -45,13 +45,36 @@ function requestsSince(seen) {
 
 const modelCaches = (page) => page.evaluate(async () => (await caches.keys()).filter((name) => name.startsWith('bgone-model-')));
 
+/** Runs in the page before its scripts: the worker's messages as the page receives them, as
+ *  "Type" or "ModelStore state". */
+function recordWorkerMessages() {
+  window.__fromWorker = [];
+  const onmessage = Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage');
+  Object.defineProperty(Worker.prototype, 'onmessage', {
+    set(handler) {
+      onmessage.set.call(this, (event) => {
+        const { type, state } = event.data ?? {};
+        if (type) window.__fromWorker.push(state ? `${type} ${state}` : type);
+        return handler(event);
+      });
+    },
+    get() { return onmessage.get.call(this); },
+  });
+}
+
 test('after one online visit the app works offline on CPU and WebGPU; nothing leaves while processing', async () => {
   const { context, close } = await browser({ webgpu: true });
   try {
     const page = await context.newPage();
+    await page.addInitScript(recordWorkerMessages);
     await page.goto(`${server.url}/?engine=cpu`);
     assert.equal(await ready(page), 'cpu');
     await waitOffline(page, 'yes');
+    // The first visit's engine starts on the downloaded weights while the browser still writes
+    // their offline copy (88 MB): the worker is ready before the copy is stored.
+    const said = await page.evaluate(() => window.__fromWorker);
+    console.log(`first visit, the worker's messages: ${said.filter((m) => m !== 'ModelProgress').join(', ')}`);
+    assert.ok(said.indexOf('Ready') >= 0 && said.indexOf('Ready') < said.indexOf('ModelStore stored'), 'the engine waited for the model to be stored');
     assert.match(await offlineReady(page).textContent(), /Ready to work offline/);
     assert.equal((await modelCaches(page)).length, 1);
 
