@@ -29,8 +29,8 @@ impl Remover {
         size: Option<usize>,
     ) -> Result<Self, RemoveError> {
         // Checked against another manifest: check again against this one.
-        let weights = if weights.matches(manifest) { weights } else { manifest.verified(weights.into_bytes())? };
-        let model = load_isnet(weights.into_bytes(), &device)?;
+        let weights = if weights.matches(manifest) { weights } else { manifest.verified(weights.as_bytes().to_vec())? };
+        let model = load_isnet(weights.into_shared(), &device)?;
         Self::from_model(model, device, manifest.normalization.clone(), size.unwrap_or(manifest.input_size))
     }
 

@@ -20,18 +20,18 @@ pub enum LoadError {
 /// reference does. The CPU engine keeps the weights in f16 and its convolutions widen each
 /// layer's as they pack them (exactly: every f16 is an f32), which halves the weights' 176 MB
 /// of memory; on the GPU they are widened to f32 on load.
-pub fn load_isnet(weights: Vec<u8>, device: &Device) -> Result<Isnet, LoadError> {
-    load_network(IsnetConfig::default(), weights, device)
+pub fn load_isnet(weights: impl Into<bytes::Bytes>, device: &Device) -> Result<Isnet, LoadError> {
+    load_network(IsnetConfig::default(), weights.into(), device)
 }
 
-fn load_network(config: IsnetConfig, weights: Vec<u8>, device: &Device) -> Result<Isnet, LoadError> {
+fn load_network(config: IsnetConfig, weights: impl Into<bytes::Bytes>, device: &Device) -> Result<Isnet, LoadError> {
     let dtype = if *device == Device::flex() { DType::F16 } else { DType::F32 };
     load_as(config.init(device), weights, dtype)
 }
 
 /// Fills `model` from the file's bytes, its float weights as `dtype`.
-fn load_as(mut model: Isnet, weights: Vec<u8>, dtype: DType) -> Result<Isnet, LoadError> {
-    let tensors = tensors_in_place(weights)?;
+fn load_as(mut model: Isnet, weights: impl Into<bytes::Bytes>, dtype: DType) -> Result<Isnet, LoadError> {
+    let tensors = tensors_in_place(weights.into())?;
     let result = model.apply(tensors, None, Some(Box::new(FloatCastAdapter::to(dtype))), false);
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
         return Err(LoadError::Mismatch(format!(
@@ -53,7 +53,7 @@ fn load_as(mut model: Isnet, weights: Vec<u8>, dtype: DType) -> Result<Isnet, Lo
 /// the worker's memory, whose high-water mark never goes down, held the 88 MB twice. The CPU
 /// engine reads the f16 weights where they lie; a tensor that is ever written to is copied
 /// first (the windows are copy-on-write).
-fn tensors_in_place(weights: Vec<u8>) -> Result<Vec<PackTensor>, LoadError> {
+fn tensors_in_place(weights: bytes::Bytes) -> Result<Vec<PackTensor>, LoadError> {
     let base = weights.as_ptr() as usize;
     let layout = SafeTensors::deserialize(&weights)
         .map_err(|error| LoadError::Format(error.to_string()))?
@@ -66,9 +66,9 @@ fn tensors_in_place(weights: Vec<u8>) -> Result<Vec<PackTensor>, LoadError> {
             Ok((name, dtype, view.shape().to_vec(), start..start + view.data().len()))
         })
         .collect::<Result<Vec<_>, LoadError>>()?;
-    // Through `bytes::Bytes`, which takes the Vec as it is: `Bytes::from_bytes_vec` would copy all
-    // 88 MB into an allocation it aligns to 16 bytes itself.
-    let file = Bytes::from_shared(bytes::Bytes::from(weights), AllocationProperty::Native);
+    // Through `bytes::Bytes`, which a Vec becomes as it is (`load_isnet`): `Bytes::from_bytes_vec`
+    // would copy all 88 MB into an allocation it aligns to 16 bytes itself.
+    let file = Bytes::from_shared(weights, AllocationProperty::Native);
     let tensors = layout.into_iter().map(|(name, dtype, shape, range)| {
         // A window not aligned to its element size could not be read as elements in place (the
         // files setup.sh writes have none): that tensor is copied.

@@ -46,7 +46,7 @@ impl ModelManifest {
     /// hash 88 MB a second time (the browser's start-up reads them from its cache and checks them).
     pub fn verified(&self, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
         self.verify(&weights)?;
-        Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
+        Ok(VerifiedWeights { bytes: weights.into(), sha256: self.sha256.clone() })
     }
 
     /// As [`Self::verified`], with the BLAKE3 of `weights` computed by the caller. A manifest
@@ -61,7 +61,7 @@ impl ModelManifest {
                 actual_bytes: weights.len() as u64,
             });
         }
-        Ok(VerifiedWeights { bytes: weights, sha256: self.sha256.clone() })
+        Ok(VerifiedWeights { bytes: weights.into(), sha256: self.sha256.clone() })
     }
 
     /// Checks the downloaded or cached weights against the manifest before they are used.
@@ -83,10 +83,12 @@ impl ModelManifest {
 }
 
 /// Weights whose length and sha256 or BLAKE3 matched a manifest (made only by
-/// `ModelManifest::verified*`).
+/// `ModelManifest::verified*`). Cloning shares the bytes: the network reads them in place while
+/// the browser stores its offline copy from them, and the WebGPU engine keeps them for the CPU
+/// without a second 88 MB.
 #[derive(Clone)]
 pub struct VerifiedWeights {
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
     sha256: String,
 }
 
@@ -100,7 +102,8 @@ impl VerifiedWeights {
         self.sha256 == manifest.sha256
     }
 
-    pub fn into_bytes(self) -> Vec<u8> {
+    /// The bytes, shared with every clone.
+    pub fn into_shared(self) -> bytes::Bytes {
         self.bytes
     }
 }
