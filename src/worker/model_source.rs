@@ -123,7 +123,10 @@ pub async fn download_and_store(
 }
 
 /// The weights for the engine: from the offline copy, or downloaded (and kept).
-pub async fn weights(manifest: &ModelManifest, send: &(impl Fn(&FromWorker) + Clone + 'static)) -> Result<VerifiedWeights, FetchError> {
+pub async fn weights(
+    manifest: &ModelManifest,
+    send: &(impl Fn(&FromWorker) + Clone + 'static),
+) -> Result<VerifiedWeights, FetchError> {
     match check_cached(manifest).await {
         Cached::Intact(bytes, record) => {
             send(&FromWorker::ModelProgress { loaded: manifest.bytes, total: manifest.bytes });
