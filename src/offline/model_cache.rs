@@ -2,7 +2,7 @@
 //! (`bgone-model-<id>-<sha256 prefix>`), apart from the app shell's cache: an app update never
 //! downloads the weights again, and a new model version never mixes with an old one.
 
-use bgone_core::model::{ModelManifest, VerifiedWeights};
+use bgone_core::model::ModelManifest;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -55,7 +55,7 @@ pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Resu
 /// Stores the (already verified) weights. A full quota comes back as
 /// [`OfflineError::QuotaExceeded`], and nothing half-written is left behind.
 pub async fn write(manifest: &ModelManifest, weights: &[u8]) -> Result<(), OfflineError> {
-    put(manifest, Response::new_with_opt_buffer_source(Some(&Uint8Array::from(weights)))?).await
+    put(manifest, response_of(weights)?).await
 }
 
 /// The weights as a response to store: a copy in the browser's memory, made at once, so that the
@@ -63,8 +63,8 @@ pub async fn write(manifest: &ModelManifest, weights: &[u8]) -> Result<(), Offli
 /// weights a piece at a time, without the copy, was tried: the threaded worker's thread is busy
 /// in the first pass, so the stream was read only after it, and a page closed soon after its
 /// first cutout lost the offline copy.)
-pub fn response_of(weights: &VerifiedWeights) -> Result<Response, OfflineError> {
-    Ok(Response::new_with_opt_buffer_source(Some(&Uint8Array::from(weights.as_bytes())))?)
+pub fn response_of(weights: &[u8]) -> Result<Response, OfflineError> {
+    Ok(Response::new_with_opt_buffer_source(Some(&Uint8Array::from(weights)))?)
 }
 
 /// Stores `response` (from [`response_of`]) as this version's weights; as [`write`].

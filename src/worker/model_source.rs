@@ -110,7 +110,7 @@ pub async fn download_and_store(
             return Err(error);
         }
     };
-    let response = model_cache::response_of(&weights);
+    let response = model_cache::response_of(weights.as_bytes());
     let (manifest, send) = (manifest.clone(), send.clone());
     wasm_bindgen_futures::spawn_local(async move {
         let stored = async { store(&manifest, response?).await };

@@ -6,7 +6,7 @@
 // whether the start is waiting (CPU well under 2 cores' worth of the time) or working.
 // A tool, not a test:
 //   ROUNDS=4 node tests/bench/startup-cpu.mjs   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, dist, stopServiceWorkers, processTable, median, chromiumThreadCpu } from '../web/harness.mjs';
+import { serve, browser, cutOut, dist, stopServiceWorkers, processTable, median, chromiumThreadCpu, descends } from '../web/harness.mjs';
 
 const server = await serve(dist);
 
@@ -14,10 +14,9 @@ const server = await serve(dist);
  *  (numbers dropped from the name, so a pool's threads add up). */
 function cpuByThread() {
   const table = processTable();
-  const ours = (pid) => { for (let p = pid; p > 1; p = table.get(p)?.parent) if (p === process.pid) return true; return false; };
   const totals = new Map();
   for (const { type, pid, name, ms } of chromiumThreadCpu().values()) {
-    if (!ours(Number(pid))) continue;
+    if (!descends(table, Number(pid), process.pid)) continue;
     const key = `${type} / ${name.replace(/[0-9]+$/, '').trim()}`;
     totals.set(key, (totals.get(key) ?? 0) + ms);
   }

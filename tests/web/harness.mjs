@@ -225,15 +225,20 @@ export function chromiumThreadCpu() {
   return threads;
 }
 
+/** Whether process `pid` is `rootPid` or below it, in a `processTable()`. */
+export function descends(table, pid, rootPid) {
+  for (let p = pid; p > 1; p = table.get(p)?.parent) if (p === rootPid) return true;
+  return false;
+}
+
 /** Memory of the Chromium renderer processes below `rootPid` (the page and its workers live
  *  there), in KiB: the sum of their VmRSS, and the largest VmHWM. Read from /proc, since CDP
  *  reports no process memory. */
 export function rendererKib(rootPid) {
   const table = processTable();
-  const under = (pid) => { for (let p = pid; p > 1; p = table.get(p)?.parent) if (p === rootPid) return true; return false; };
   let rss = 0, hwm = 0;
   for (const [pid, { cmdline }] of table) {
-    if (!cmdline.includes('--type=renderer') || !under(pid)) continue;
+    if (!cmdline.includes('--type=renderer') || !descends(table, pid, rootPid)) continue;
     try {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       rss += Number(/VmRSS:\s+(\d+)/.exec(status)[1]);

@@ -21,7 +21,7 @@ pub enum LoadError {
 /// layer's as they pack them (exactly: every f16 is an f32), which halves the weights' 176 MB
 /// of memory; on the GPU they are widened to f32 on load.
 pub fn load_isnet(weights: impl Into<bytes::Bytes>, device: &Device) -> Result<Isnet, LoadError> {
-    load_network(IsnetConfig::default(), weights.into(), device)
+    load_network(IsnetConfig::default(), weights, device)
 }
 
 fn load_network(config: IsnetConfig, weights: impl Into<bytes::Bytes>, device: &Device) -> Result<Isnet, LoadError> {
