@@ -63,8 +63,19 @@ pub async fn write(manifest: &ModelManifest, weights: &[u8]) -> Result<(), Offli
 /// weights a piece at a time, without the copy, was tried: the threaded worker's thread is busy
 /// in the first pass, so the stream was read only after it, and a page closed soon after its
 /// first cutout lost the offline copy.)
+///
+/// The constructor is given a view on the WebAssembly memory, not a JavaScript copy of it: it
+/// copies the bytes itself before it returns, so a copy made first was a second 88 MB, and one
+/// the worker's garbage collector could not free while the thread was in the first pass (the
+/// renderer's memory during a first visit's pass 925-930 MiB instead of 1000-1015). Chromium takes
+/// a view on shared memory (the threaded worker's); a browser that refuses one gets the copy.
 pub fn response_of(weights: &[u8]) -> Result<Response, OfflineError> {
-    Ok(Response::new_with_opt_buffer_source(Some(&Uint8Array::from(weights)))?)
+    // SAFETY: the view lives only for the constructor's call, and nothing can move or grow the
+    // memory under it meanwhile: no Rust code runs until the constructor has copied the bytes.
+    let view = unsafe { Uint8Array::view(weights) };
+    let response = Response::new_with_opt_buffer_source(Some(&view))
+        .or_else(|_| Response::new_with_opt_buffer_source(Some(&Uint8Array::from(weights))))?;
+    Ok(response)
 }
 
 /// Stores `response` (from [`response_of`]) as this version's weights; as [`write`].

@@ -148,6 +148,21 @@ async fn model_cache_keeps_one_version_per_cache() {
     assert!(!model_cache::delete(&newer).await.unwrap());
 }
 
+/// The response kept for offline use is made from a view on the WebAssembly memory
+/// (`response_of`): it must hold its own copy of the bytes, taken before the constructor returns,
+/// since the engine goes on using (and the allocator reusing) that memory while the cache writes.
+#[wasm_bindgen_test]
+async fn stored_response_holds_its_own_copy_of_the_weights() {
+    let original: Vec<u8> = (0..3 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+    let mut weights = original.clone();
+    let response = model_cache::response_of(&weights).unwrap();
+    weights.fill(0);
+    let buffer = JsFuture::from(response.array_buffer().unwrap()).await.unwrap();
+    let stored = js_sys::Uint8Array::new(&buffer).to_vec();
+    assert_eq!(stored.len(), original.len());
+    assert!(stored == original, "the response changed with the memory it was made from");
+}
+
 #[wasm_bindgen_test]
 async fn registry_records_what_is_kept_offline() {
     let record = ModelRecord {
