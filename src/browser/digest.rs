@@ -21,6 +21,22 @@ pub fn verify(manifest: &ModelManifest, weights: Vec<u8>) -> Result<VerifiedWeig
     StreamingCheck::new(manifest).finish(weights)
 }
 
+/// `weights` checked against `manifest`, hashed once they are all read by the threaded worker's
+/// thread pool (BLAKE3's tree split over the pool's threads). Reading from the cache keeps the
+/// worker's own thread busy (each piece is copied into the WebAssembly memory as it arrives), so
+/// hashing there as the pieces arrived lengthened the read by the whole hash; the pool's threads
+/// wait idle until the first photo. The pool must have started.
+#[cfg(feature = "threads")]
+#[inline]
+pub fn verify_on_pool(manifest: &ModelManifest, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
+    if manifest.blake3.is_empty() {
+        return manifest.verified(weights);
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_rayon(&weights);
+    manifest.verified_by_blake3(weights, hasher.finalize().as_bytes())
+}
+
 /// The check of weights that are still arriving: [`StreamingCheck::feed`] is called with the
 /// bytes read so far and hashes what is new. A download spends most of its time waiting for the
 /// network, and a read from the cache waits for each piece too: the hashing fills those waits
