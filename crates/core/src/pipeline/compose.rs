@@ -5,15 +5,38 @@ use image::{DynamicImage, GrayImage, RgbImage, RgbaImage};
 /// colour goes too (0, 0, 0, 0, as a browser's canvas stores it): nothing shows there either way,
 /// and the background's colours made up most of a cutout PNG's bytes. A 12 MP photo with 60%
 /// background: 10.5 MB before, 4.9 MB after, and the PNG encoded in 60 ms instead of 110 natively.
+///
+/// Photos in 8-bit RGB or RGBA (every JPEG, most PNGs) are composed in one pass from their own
+/// pixels: converting to RGBA first (`to_rgba8`) was a second full-resolution pass, 33-36 of the
+/// 43 ms this took natively on a 12 MP JPEG, and one more function for the browser to compile.
 pub fn cutout(photo: &DynamicImage, alpha: &GrayImage) -> RgbaImage {
-    let mut rgba = photo.to_rgba8();
-    for (pixel, mask) in rgba.pixels_mut().zip(alpha.pixels()) {
-        pixel.0[3] = multiply(pixel.0[3], mask.0[0]);
-        if pixel.0[3] == 0 {
-            pixel.0 = [0; 4];
+    let (width, height) = (photo.width(), photo.height());
+    let one_pass = |channels: usize, pixels: &[u8]| {
+        // Zeroed: a fully transparent pixel is left as it is.
+        let mut out = vec![0u8; width as usize * height as usize * 4];
+        for ((target, source), mask) in out.chunks_exact_mut(4).zip(pixels.chunks_exact(channels)).zip(alpha.as_raw()) {
+            let a = if channels == 4 { multiply(source[3], *mask) } else { *mask };
+            if a != 0 {
+                target.copy_from_slice(&[source[0], source[1], source[2], a]);
+            }
         }
-    }
-    rgba
+        RgbaImage::from_raw(width, height, out)
+    };
+    let composed = match photo {
+        DynamicImage::ImageRgb8(rgb) => one_pass(3, rgb.as_raw()),
+        DynamicImage::ImageRgba8(rgba) => one_pass(4, rgba.as_raw()),
+        _ => None,
+    };
+    composed.unwrap_or_else(|| {
+        let mut rgba = photo.to_rgba8();
+        for (pixel, mask) in rgba.pixels_mut().zip(alpha.pixels()) {
+            pixel.0[3] = multiply(pixel.0[3], mask.0[0]);
+            if pixel.0[3] == 0 {
+                pixel.0 = [0; 4];
+            }
+        }
+        rgba
+    })
 }
 
 /// The subject over a solid colour, for formats without alpha and for "white background" shots.
@@ -58,6 +81,20 @@ mod tests {
         assert_eq!(out.get_pixel(0, 0).0, [0, 0, 0, 0]);
         assert_eq!(out.get_pixel(1, 0).0, [200, 100, 50, 1]);
         assert_eq!(out.get_pixel(2, 0).0, [200, 100, 50, 255]);
+    }
+
+    /// The one-pass compose of 8-bit RGB and RGBA gives what converting to RGBA first gives (the
+    /// path every other colour type takes), on every mask level and every alpha level.
+    #[test]
+    fn one_pass_matches_converting_first() {
+        let (width, height) = (256, 9);
+        let alpha = GrayImage::from_fn(width, height, |x, y| Luma([(x as u8).wrapping_mul(y as u8 + 1)]));
+        let rgba = RgbaImage::from_fn(width, height, |x, y| Rgba([x as u8, (x * 3 + y) as u8, (y * 29) as u8, (255 - x) as u8]));
+        let rgb = DynamicImage::ImageRgba8(rgba.clone()).to_rgb8();
+        for photo in [DynamicImage::ImageRgba8(rgba), DynamicImage::ImageRgb8(rgb)] {
+            let converted = DynamicImage::ImageRgba16(photo.to_rgba16());
+            assert_eq!(cutout(&photo, &alpha), cutout(&converted, &alpha), "{:?}", photo.color());
+        }
     }
 
     #[test]
