@@ -6,7 +6,9 @@
 //! chunk outside WebAssembly memory; measured in Chromium 148 on a 2-core machine, reading the
 //! 88 MB from Cache Storage took 110 ms and reading and hashing it 335 ms, and the worker's read
 //! step 380-456 ms. BLAKE3 in WebAssembly SIMD (the `blake3` crate) hashes each piece as it
-//! arrives, in the waits between pieces, with no copy: the read step takes 200-290 ms.
+//! arrives, in the waits between pieces, with no copy: the read step takes 200-290 ms. A read
+//! from the cache turned out to leave its thread few waits, so the threaded worker hashes that
+//! one on its pool once it is read ([`verify_on_pool`]).
 
 // Every function here is `#[inline]`: only the worker calls them, and compiled into this library's
 // own object code they drew the WebGPU compiler's registrations into the page's WebAssembly (1.1 MB
@@ -39,8 +41,8 @@ pub fn verify_on_pool(manifest: &ModelManifest, weights: Vec<u8>) -> Result<Veri
 
 /// The check of weights that are still arriving: [`StreamingCheck::feed`] is called with the
 /// bytes read so far and hashes what is new. A download spends most of its time waiting for the
-/// network, and a read from the cache waits for each piece too: the hashing fills those waits
-/// instead of following the read.
+/// network: the hashing fills those waits instead of following the read. (So does the one-thread
+/// worker's read from the cache, which has fewer waits.)
 pub struct StreamingCheck<'a> {
     manifest: &'a ModelManifest,
     hasher: blake3::Hasher,
