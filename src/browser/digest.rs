@@ -8,7 +8,7 @@
 //! step 380-456 ms. BLAKE3 in WebAssembly SIMD (the `blake3` crate) hashes each piece as it
 //! arrives, in the waits between pieces, with no copy: the read step takes 200-290 ms. A read
 //! from the cache turned out to leave its thread few waits, so the threaded worker hashes that
-//! one on its pool once it is read ([`verify_on_pool`]).
+//! one on its pool once it is read ([`StreamingCheck::finish_on_pool`]).
 
 // Every function here is `#[inline]`: only the worker calls them, and compiled into this library's
 // own object code they drew the WebGPU compiler's registrations into the page's WebAssembly (1.1 MB
@@ -21,22 +21,6 @@ use bgone_core::model::{ManifestError, ModelManifest, VerifiedWeights};
 #[inline]
 pub fn verify(manifest: &ModelManifest, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
     StreamingCheck::new(manifest).finish(weights)
-}
-
-/// `weights` checked against `manifest`, hashed once they are all read by the threaded worker's
-/// thread pool (BLAKE3's tree split over the pool's threads). Reading from the cache keeps the
-/// worker's own thread busy (each piece is copied into the WebAssembly memory as it arrives), so
-/// hashing there as the pieces arrived lengthened the read by the whole hash; the pool's threads
-/// wait idle until the first photo. The pool must have started.
-#[cfg(feature = "threads")]
-#[inline]
-pub fn verify_on_pool(manifest: &ModelManifest, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
-    if manifest.blake3.is_empty() {
-        return manifest.verified(weights);
-    }
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_rayon(&weights);
-    manifest.verified_by_blake3(weights, hasher.finalize().as_bytes())
 }
 
 /// The check of weights that are still arriving: [`StreamingCheck::feed`] is called with the
@@ -63,6 +47,21 @@ impl<'a> StreamingCheck<'a> {
             self.hasher.update(new);
             self.hashed = read.len();
         }
+    }
+
+    /// As [`Self::finish`], with what was not fed hashed by the threaded worker's thread pool
+    /// (BLAKE3's tree split over its threads). Reading from the cache keeps the worker's own
+    /// thread busy (each piece is copied into the WebAssembly memory as it arrives), so hashing
+    /// there as the pieces arrived lengthened the read by the whole hash, while the pool's
+    /// threads wait idle until the first photo. The pool must have started.
+    #[cfg(feature = "threads")]
+    #[inline]
+    pub fn finish_on_pool(mut self, weights: Vec<u8>) -> Result<VerifiedWeights, ManifestError> {
+        if self.hashed == 0 && !self.manifest.blake3.is_empty() {
+            self.hasher.update_rayon(&weights);
+            self.hashed = weights.len();
+        }
+        self.finish(weights)
     }
 
     /// The weights, once their BLAKE3 matches the manifest's. A manifest without one (written

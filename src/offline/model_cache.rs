@@ -52,12 +52,6 @@ pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Resu
     Ok(Some(body_stream::read_all(body, manifest.bytes as usize, on_chunk).await?))
 }
 
-/// Stores the (already verified) weights. A full quota comes back as
-/// [`OfflineError::QuotaExceeded`], and nothing half-written is left behind.
-pub async fn write(manifest: &ModelManifest, weights: &[u8]) -> Result<(), OfflineError> {
-    put(manifest, response_of(weights)?).await
-}
-
 /// The weights as a response to store: a copy in the browser's memory, made at once, so that the
 /// weights themselves may go on to the engine while [`put`] writes it. (A body streamed from the
 /// weights a piece at a time, without the copy, was tried: the threaded worker's thread is busy
@@ -78,7 +72,9 @@ pub fn response_of(weights: &[u8]) -> Result<Response, OfflineError> {
     Ok(response)
 }
 
-/// Stores `response` (from [`response_of`]) as this version's weights; as [`write`].
+/// Stores `response` (from [`response_of`], of already verified weights) as this version's
+/// weights. A full quota comes back as [`OfflineError::QuotaExceeded`], and nothing half-written
+/// is left behind.
 pub async fn put(manifest: &ModelManifest, response: Response) -> Result<(), OfflineError> {
     let name = cache_name(manifest);
     let stored = async {

@@ -61,7 +61,7 @@ pub async fn check_cached(manifest: &ModelManifest) -> Cached {
     startup_steps::step("read");
     let registered = registry_answer.await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
     match read {
-        Ok(Some(bytes)) => match finish_check(check, manifest, bytes).await {
+        Ok(Some(bytes)) => match finish_check(check, bytes).await {
             Ok(bytes) => {
                 startup_steps::step("check");
                 let record = record_for(manifest, registered.map_or_else(now_epoch_ms, |r| r.cached_at));
@@ -89,14 +89,12 @@ pub async fn check_cached(manifest: &ModelManifest) -> Cached {
 /// piece on the worker's thread and ready at 315-364 ms.
 async fn finish_check(
     check: digest::StreamingCheck<'_>,
-    manifest: &ModelManifest,
     bytes: Vec<u8>,
 ) -> Result<VerifiedWeights, bgone_core::model::ManifestError> {
     #[cfg(feature = "threads")]
     if crate::engine::start_threads().await.is_ok() {
-        return digest::verify_on_pool(manifest, bytes);
+        return check.finish_on_pool(bytes);
     }
-    let _ = manifest;
     check.finish(bytes)
 }
 

@@ -129,15 +129,15 @@ async fn model_cache_keeps_one_version_per_cache() {
     model_cache::delete(&manifest).await.unwrap();
     assert_eq!(model_cache::read(&manifest, |_| {}).await.unwrap(), None);
 
-    model_cache::write(&manifest, &weights).await.unwrap();
+    model_cache::put(&manifest, model_cache::response_of(&weights).unwrap()).await.unwrap();
     assert_eq!(model_cache::read(&manifest, |_| {}).await.unwrap(), Some(weights.clone()));
     assert!(model_cache::cache_name(&manifest).starts_with("bgone-model-glue-test-"));
 
     // A newer version of the same model replaces the older one's cache, not another model's.
     let newer = manifest_for("glue-test", b"newer weights");
     let other = manifest_for("other-model", b"other");
-    model_cache::write(&newer, b"newer weights").await.unwrap();
-    model_cache::write(&other, b"other").await.unwrap();
+    model_cache::put(&newer, model_cache::response_of(b"newer weights").unwrap()).await.unwrap();
+    model_cache::put(&other, model_cache::response_of(b"other").unwrap()).await.unwrap();
     let deleted = model_cache::delete_other_versions(&newer).await.unwrap();
     assert_eq!(deleted, vec![model_cache::cache_name(&manifest)]);
     assert_eq!(model_cache::read(&manifest, |_| {}).await.unwrap(), None);
