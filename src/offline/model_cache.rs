@@ -3,10 +3,10 @@
 //! downloads the weights again, and a new model version never mixes with an old one.
 
 use bgone_core::model::ModelManifest;
-use js_sys::Uint8Array;
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, CacheStorage, Response};
+use web_sys::{Blob, Cache, CacheStorage, Response};
 
 use super::{OfflineError, global_property};
 use crate::browser::body_stream;
@@ -58,18 +58,23 @@ pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Resu
 /// in the first pass, so the stream was read only after it, and a page closed soon after its
 /// first cutout lost the offline copy.)
 ///
-/// The constructor is given a view on the WebAssembly memory, not a JavaScript copy of it: it
-/// copies the bytes itself before it returns, so a copy made first was a second 88 MB, and one
-/// the worker's garbage collector could not free while the thread was in the first pass (the
-/// renderer's memory during a first visit's pass 925-930 MiB instead of 1000-1015). Chromium takes
-/// a view on shared memory (the threaded worker's); a browser that refuses one gets the copy.
+/// The body is a `Blob`. Cache Storage takes a blob body whole, from the browser's blob store,
+/// without this worker's thread reading it (a body made from bytes is read on this thread piece
+/// by piece): on a first visit with two photos dropped as the page opened
+/// (`FIRST=2 node tests/bench/return-probe.mjs`, four visits each), the copy was stored 0.15-0.18
+/// s after the engine was ready, against 0.27-0.87 s with a body of bytes read while the pool ran
+/// the pass, and 5.9-7.8 s (after the second photo) while that pass kept this thread blocked.
+///
+/// The blob is made from a view on the WebAssembly memory where the browser takes one (the
+/// one-thread worker's memory); the threaded worker's memory is shared, which `new Blob` refuses,
+/// so it gets a JavaScript copy first, garbage once the blob has its own.
 pub fn response_of(weights: &[u8]) -> Result<Response, OfflineError> {
     // SAFETY: the view lives only for the constructor's call, and nothing can move or grow the
     // memory under it meanwhile: no Rust code runs until the constructor has copied the bytes.
     let view = unsafe { Uint8Array::view(weights) };
-    let response = Response::new_with_opt_buffer_source(Some(&view))
-        .or_else(|_| Response::new_with_opt_buffer_source(Some(&Uint8Array::from(weights))))?;
-    Ok(response)
+    let blob = Blob::new_with_u8_array_sequence(&Array::of1(&view))
+        .or_else(|_| Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(weights))))?;
+    Ok(Response::new_with_opt_blob(Some(&blob))?)
 }
 
 /// Stores `response` (from [`response_of`], of already verified weights) as this version's

@@ -6,9 +6,13 @@
 //! cannot be built with WebAssembly threads) runs flex on a rayon pool, one thread per core; the
 //! page starts it when there is no GPU and the page is cross-origin isolated.
 
+use std::sync::Arc;
+
 use bgone_core::model::{ModelManifest, VerifiedWeights};
+use bgone_core::pipeline::Mask;
 use bgone_core::{Device, RemoveError, Remover};
 use bgone_web::protocol::{EngineKind, EnginePreference};
+use image::DynamicImage;
 #[cfg(feature = "webgpu")]
 use js_sys::Reflect;
 #[cfg(feature = "threads")]
@@ -56,6 +60,8 @@ async fn open_webgpu(_: &ModelManifest, _: VerifiedWeights, _: Option<usize>) ->
 thread_local! {
     /// The pool's size and the promise of its start, once started.
     static POOL: std::cell::RefCell<Option<(usize, js_sys::Promise)>> = const { std::cell::RefCell::new(None) };
+    /// Whether the pool has started (passes then run on it, see [`mask`]).
+    static POOL_RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Starts the pool of Web Workers that flex's rayon runs on (once per worker), one thread per
@@ -82,7 +88,37 @@ pub async fn start_threads() -> Result<usize, String> {
     wasm_bindgen_futures::JsFuture::from(started)
         .await
         .map_err(|error| format!("the CPU threads could not start ({error:?})"))?;
+    POOL_RUNNING.with(|running| running.set(true));
     Ok(threads)
+}
+
+/// The network's pass on `photo`. The threaded CPU worker hands the whole pass to its pool and
+/// waits for it without blocking: rayon keeps a thread from outside its pool blocked until the
+/// work it gave is done, so with the pass driven from here this worker's own thread ran none of
+/// its events for the whole pass. The events it runs meanwhile now include writing the first
+/// visit's offline copy of the model (the browser reads the copy's body on this thread): before,
+/// the copy was stored only once the queue was empty, after the last photo of a first batch, and
+/// a page closed before then had none.
+#[cfg(feature = "threads")]
+pub async fn mask(remover: &Arc<Remover>, photo: &Arc<DynamicImage>) -> Result<Mask, RemoveError> {
+    if !POOL_RUNNING.with(std::cell::Cell::get) {
+        return remover.mask(photo);
+    }
+    let (done, result) = futures_channel::oneshot::channel();
+    let (remover, photo) = (Arc::clone(remover), Arc::clone(photo));
+    rayon::spawn(move || {
+        let _ = done.send(remover.mask(&photo));
+    });
+    // The sender goes only with its thread, and WebAssembly ends a thread only by trapping.
+    result
+        .await
+        .unwrap_or_else(|_| Err(RemoveError::Inference { engine: "CPU".into(), detail: "a thread of the engine stopped".into() }))
+}
+
+/// The network's pass on `photo` (on WebGPU, waiting for the GPU without blocking).
+#[cfg(not(feature = "threads"))]
+pub async fn mask(remover: &Arc<Remover>, photo: &Arc<DynamicImage>) -> Result<Mask, RemoveError> {
+    remover.mask_async(photo).await
 }
 
 pub fn open_cpu(manifest: &ModelManifest, weights: VerifiedWeights, size: Option<usize>) -> Result<Remover, RemoveError> {

@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use bgone_core::model::{ModelManifest, VerifiedWeights};
 use bgone_core::pipeline::{Background, DecodeLimits, Mask, OutputFormat, decode, render};
@@ -25,7 +26,8 @@ struct State {
 }
 
 struct Engine {
-    remover: Remover,
+    /// Shared with the pool's thread that runs a pass (see [`engine::mask`]).
+    remover: Arc<Remover>,
     kind: EngineKind,
     /// Kept while on WebGPU, so an image the GPU fails on can be finished on the CPU.
     fallback: Option<(ModelManifest, VerifiedWeights, Option<usize>)>,
@@ -108,7 +110,7 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
     match loaded.await {
         Ok((remover, kind, threads, note, fallback)) => {
             send(&FromWorker::Ready { engine: kind, threads, note });
-            state.borrow_mut().engine = Some(Engine { remover, kind, fallback, cpu: None });
+            state.borrow_mut().engine = Some(Engine { remover: Arc::new(remover), kind, fallback, cpu: None });
             drain(state).await;
         }
         Err(message) => send(&FromWorker::InitFailed { message }),
@@ -186,7 +188,7 @@ type Processed = (u32, u32, Vec<u8>, Vec<u8>, EngineKind, Option<String>);
 
 async fn process(engine: &mut Engine, bytes: &[u8]) -> Result<Processed, RemoveError> {
     let started = request_log::now_ms();
-    let photo = decode(bytes, &DecodeLimits::default())?;
+    let photo = Arc::new(decode(bytes, &DecodeLimits::default())?);
     let decoded = request_log::now_ms();
     #[cfg(feature = "threads")]
     ensure_headroom(engine.remover.size());
@@ -260,9 +262,9 @@ fn ensure_headroom(size: usize) {
 /// takes every later image too.
 async fn mask_with_fallback(
     engine: &mut Engine,
-    photo: &DynamicImage,
+    photo: &Arc<DynamicImage>,
 ) -> Result<(Mask, EngineKind, Option<String>), RemoveError> {
-    match engine.remover.mask_async(photo).await {
+    match engine::mask(&engine.remover, photo).await {
         Ok(mask) => Ok((mask, engine.kind, None)),
         Err(gpu_error) if engine.kind == EngineKind::Webgpu => {
             if engine.cpu.is_none() {
@@ -283,7 +285,7 @@ async fn mask_with_fallback(
 
 fn switch_to_cpu(engine: &mut Engine) {
     let Some(cpu) = engine.cpu.take() else { return };
-    engine.remover = cpu;
+    engine.remover = Arc::new(cpu);
     engine.kind = EngineKind::Cpu;
     engine.fallback = None;
     send(&FromWorker::EngineChanged {

@@ -117,6 +117,43 @@ test('after one online visit the app works offline on CPU and WebGPU; nothing le
   }
 });
 
+test('a first visit stores its offline copy while a batch is processed: closed before the batch is done, the app works offline', async () => {
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.addInitScript(recordWorkerMessages);
+    await page.goto(`${server.url}/?engine=cpu`);
+    // A batch dropped as the page opens: the engine starts on the downloaded weights and takes
+    // the photos one after another while the browser writes the offline copy.
+    const batch = ['chelsea.png', 'coffee.png', 'astronaut.png'];
+    await page.locator('[data-testid="file-input"]').setInputFiles(batch.map((photo) => join(photos, photo)));
+    await waitOffline(page, 'yes');
+    const said = (await page.evaluate(() => window.__fromWorker)).filter((m) => m !== 'ModelProgress');
+    const done = said.filter((m) => m === 'Done').length;
+    console.log(`the copy was stored with ${done} of ${batch.length} photos done (the worker's messages: ${said.join(', ')})`);
+    // Before, the worker's thread drove each pass and the browser read the copy's body on that
+    // thread: the copy was stored only after the whole batch.
+    assert.ok(done < batch.length, 'the offline copy waited for the whole batch');
+
+    // The user closes the page before the batch is done, and later opens the app offline.
+    await page.close();
+    await setOffline(context, true);
+    try {
+      const seen = server.requests.length;
+      const again = await context.newPage();
+      await again.goto(`${server.url}/?engine=cpu`);
+      assert.equal(await ready(again), 'cpu');
+      await waitOffline(again, 'yes');
+      assert.equal(await cutout(again, 'chelsea.png'), 0, 'requests while processing, offline');
+      assert.deepEqual(requestsSince(seen), [], 'requests reached the server while offline');
+    } finally {
+      await setOffline(context, false);
+    }
+  } finally {
+    await close();
+  }
+});
+
 test('a new version waits for the user, then replaces every file at once and keeps the model', async () => {
   const { context, close } = await browser();
   try {

@@ -62,7 +62,8 @@ impl Remover {
         self.model.forward(Tensor::from_data(data, &self.device))
     }
 
-    #[cfg(not(target_family = "wasm"))]
+    /// Native, or the browser's threaded CPU engine (which has no WebGPU, so nothing to wait for).
+    #[cfg(any(not(target_family = "wasm"), feature = "threads"))]
     pub fn read_mask(&self, prediction: Tensor<4>) -> Result<Mask, RemoveError> {
         let data = prediction.try_into_data().map_err(|error| self.inference_error(error))?;
         self.mask_from(data)
@@ -93,8 +94,9 @@ impl Remover {
         }
     }
 
-    /// Photo in, mask at network size out (native: blocks until the device is done).
-    #[cfg(not(target_family = "wasm"))]
+    /// Photo in, mask at network size out (native: blocks until the device is done). In the
+    /// browser only on the threaded CPU engine, which runs it on its pool.
+    #[cfg(any(not(target_family = "wasm"), feature = "threads"))]
     pub fn mask(&self, photo: &DynamicImage) -> Result<Mask, RemoveError> {
         self.read_mask(self.predict(self.input_for(photo)))
     }
