@@ -60,10 +60,10 @@ pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Resu
 ///
 /// The body is a `Blob`. Cache Storage takes a blob body whole, from the browser's blob store,
 /// without this worker's thread reading it (a body made from bytes is read on this thread piece
-/// by piece): on a first visit with two photos dropped as the page opened
+/// by piece): on a first visit with two photos given as the page loaded
 /// (`FIRST=2 node tests/bench/return-probe.mjs`, four visits each), the copy was stored 0.15-0.18
 /// s after the engine was ready, against 0.27-0.87 s with a body of bytes read while the pool ran
-/// the pass, and 5.9-7.8 s (after the second photo) while that pass kept this thread blocked.
+/// the pass, and 5.9-7.8 s (after the second photo) while the pass kept this thread blocked.
 ///
 /// The blob is made from a view on the WebAssembly memory where the browser takes one (the
 /// one-thread worker's memory); the threaded worker's memory is shared, which `new Blob` refuses,
