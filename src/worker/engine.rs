@@ -95,10 +95,10 @@ pub async fn start_threads() -> Result<usize, String> {
 /// The network's pass on `photo`. The threaded CPU worker hands the whole pass to its pool and
 /// waits for it without blocking: rayon keeps a thread from outside its pool blocked until the
 /// work it gave is done, so with the pass driven from here this worker's own thread ran none of
-/// its events for the whole pass. The events it runs meanwhile now include writing the first
-/// visit's offline copy of the model (the browser reads the copy's body on this thread): before,
-/// the copy was stored only once the queue was empty, after the last photo of a first batch, and
-/// a page closed before then had none.
+/// its events for the whole pass, nor between the passes of queued photos. Now they run
+/// meanwhile: a first visit's offline copy of the model is stored and reported while the photos
+/// are processed (before, after the last photo of a first batch; a page closed before then had
+/// no copy), and the Offline panel's requests are answered.
 #[cfg(feature = "threads")]
 pub async fn mask(remover: &Arc<Remover>, photo: &Arc<DynamicImage>) -> Result<Mask, RemoveError> {
     if !POOL_RUNNING.with(std::cell::Cell::get) {
@@ -115,7 +115,8 @@ pub async fn mask(remover: &Arc<Remover>, photo: &Arc<DynamicImage>) -> Result<M
         .unwrap_or_else(|_| Err(RemoveError::Inference { engine: "CPU".into(), detail: "a thread of the engine stopped".into() }))
 }
 
-/// The network's pass on `photo` (on WebGPU, waiting for the GPU without blocking).
+/// The network's pass on `photo` (on WebGPU, waiting for the GPU without blocking; the
+/// one-thread CPU engine runs it on this thread).
 #[cfg(not(feature = "threads"))]
 pub async fn mask(remover: &Arc<Remover>, photo: &Arc<DynamicImage>) -> Result<Mask, RemoveError> {
     remover.mask_async(photo).await
