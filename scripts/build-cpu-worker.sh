@@ -48,6 +48,13 @@ done
 # `self.wasm_bindgen()` gives its exports (tests read the memory).
 cat > "$out/bgone-cpu-worker_loader.js" <<'JS'
 import init from "./bgone-cpu-worker.js";
+// A trap (most likely out of memory) in a task resumed by another thread, as after the pool's
+// pass, surfaces as a rejected promise: wasm-bindgen-futures resumes such a task in a promise
+// callback. Unhandled, the page would never hear of it and wait for ever; thrown again here it is
+// an uncaught error, which the page gets as the worker's crash, names and recovers from.
+self.addEventListener("unhandledrejection", (event) => {
+  if (event.reason instanceof WebAssembly.RuntimeError) throw event.reason;
+});
 const module = await new Promise((resolve, reject) => {
   self.addEventListener("message", function first(event) {
     const data = event.data;

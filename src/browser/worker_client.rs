@@ -246,6 +246,8 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
         }
     });
     let (retry_slot, retry_pending) = (slot.clone(), pending.clone());
+    // One crash per worker: a worker can report more than one error as it dies.
+    let (reported, this) = (Cell::new(false), worker.clone());
     // A script that fails to load (404, refused) fires a plain `Event`, not an `ErrorEvent`.
     let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         let message = event
@@ -260,7 +262,25 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
             return fall_back_to_main(&BrowserError(message), retry_slot.clone(), retry_pending.clone(), handlers.clone());
         }
         web_sys::console::error_1(&format!("bgone: the worker stopped: {message}").into());
-        (handlers.on_crash)(message);
+        if reported.replace(true) {
+            return;
+        }
+        // Messages the worker posted before it died may still be on their way: the error can
+        // overtake them, and without its "started" the page took the image the worker died on for
+        // one it had not begun, and gave it to the next worker instead of saying it failed (seen
+        // once in CI). So the crash is handled a moment later, after them.
+        let Some(window) = web_sys::window() else { return (handlers.on_crash)(message) };
+        let (later_handlers, later_message, later_slot, dead) =
+            (handlers.clone(), message.clone(), retry_slot.clone(), this.clone());
+        let later = Closure::once_into_js(move || {
+            // Unless the page has let this worker go meanwhile (another engine chosen).
+            if later_slot.borrow().as_ref().is_some_and(|running| running.worker == dead) {
+                (later_handlers.on_crash)(later_message);
+            }
+        });
+        if window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), CRASH_GRACE_MS).is_err() {
+            (handlers.on_crash)(message);
+        }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -269,6 +289,10 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
     listeners.push(Box::new(on_error));
     *slot.borrow_mut() = Some(Running { worker, _listeners: listeners });
 }
+
+/// How long after a worker's error the page handles its crash, so that the messages the worker
+/// posted before it are handled first.
+const CRASH_GRACE_MS: i32 = 100;
 
 /// The threaded worker could not be created or died before it listened: it cannot run in this
 /// page, so this and every later start use the main worker, with the same waiting messages.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { crc32, deflateSync } from 'node:zlib';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask, consoleComplaints } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask, consoleComplaints, syntheticPng } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
@@ -217,22 +217,6 @@ test('WebGPU engine at 256: its mask matches the CPU engine at the same size', a
     await close();
   }
 });
-
-/** A flat-coloured RGB PNG of `width` x `height` with a red ellipse in the middle. */
-function syntheticPng(width, height) {
-  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
-  png.data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      const inside = (x - width / 2) ** 2 / (width * width / 16) + (y - height / 2) ** 2 / (height * height / 9) < 1;
-      png.data[i] = inside ? 200 : 20;
-      png.data[i + 1] = inside ? 40 : 140;
-      png.data[i + 2] = inside ? 40 : 220;
-    }
-  }
-  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, deflateLevel: 1 });
-}
 
 /** A PNG that only declares its size (no pixels): enough for the decoder's limit check. */
 function declaredOnlyPng(width, height) {

@@ -3,8 +3,9 @@
 // (The other faults, a full quota and a damaged model, are in offline.test.mjs.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, nativeMask } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, nativeMask, syntheticPng } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
@@ -92,6 +93,37 @@ test('the worker crashing mid-image: the page says so and the next image complet
     const png = await resultPng(page, 'coffee.png');
     assert.deepEqual([png.width, png.height], [600, 400]);
     await page.locator('[data-testid="status"][data-state="done"]').waitFor();
+  } finally {
+    await close();
+  }
+});
+
+test('the worker crashing after the network, as it composes a 50 MP photo: the page says so and the next image completes', async () => {
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?engine=cpu`);
+    assert.equal(await ready(page), 'cpu');
+    const [width, height] = [8660, 5780];
+    await page.locator('[data-testid="file-input"]').setInputFiles([
+      { name: 'scan-50mp.png', mimeType: 'image/png', buffer: syntheticPng(width, height) },
+      { name: 'chelsea.png', mimeType: 'image/png', buffer: readFileSync(join(photos, 'chelsea.png')) },
+    ]);
+    await item(page, 'scan-50mp.png').and(page.locator('[data-state="processing"]')).waitFor();
+    // The worker's thread runs this once it has decoded the photo and handed the network's pass
+    // to its pool: the memory then reaches its limit, the pass still has the room it was given,
+    // and composing the 50 MP cutout after it does not fit. That step resumes when the pool
+    // wakes the worker, in a promise callback, where a trap used to be a rejection the page never
+    // heard of: it waited for ever.
+    const grown = await growWorkerMemory(page, 65536);
+    console.log(`worker memory grown by ${grown.pages} pages to ${grown.total} bytes during the pass`);
+    const failed = item(page, 'scan-50mp.png').and(page.locator('[data-state="error"]'));
+    await failed.waitFor({ timeout: 180_000 });
+    const message = await failed.locator('[data-testid="error"]').textContent();
+    console.log(`crash message: ${message}`);
+    assert.match(message, /^scan-50mp\.png: the engine crashed on this image/);
+    const png = await resultPng(page, 'chelsea.png');
+    assert.deepEqual([png.width, png.height], [451, 300]);
   } finally {
     await close();
   }

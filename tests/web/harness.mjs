@@ -252,3 +252,19 @@ export function rendererKib(rootPid) {
 export function rendererRssMib() {
   return rendererKib(process.pid).rss / 1024;
 }
+
+/** A flat-coloured RGB PNG of `width` x `height` with a red ellipse in the middle. */
+export function syntheticPng(width, height) {
+  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  png.data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const inside = (x - width / 2) ** 2 / (width * width / 16) + (y - height / 2) ** 2 / (height * height / 9) < 1;
+      png.data[i] = inside ? 200 : 20;
+      png.data[i + 1] = inside ? 40 : 140;
+      png.data[i + 2] = inside ? 40 : 220;
+    }
+  }
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, deflateLevel: 1 });
+}
