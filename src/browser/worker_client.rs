@@ -266,9 +266,10 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
             return;
         }
         // Messages the worker posted before it died may still be on their way: the error can
-        // overtake them, and without its "started" the page took the image the worker died on for
-        // one it had not begun, and gave it to the next worker instead of saying it failed (seen
-        // once in CI). So the crash is handled a moment later, after them.
+        // overtake them, and without its "started" the page takes the image the worker died on
+        // for one it had not begun and gives it to the next worker instead of saying it failed
+        // (the likely cause of a crash test that once timed out in CI). So the crash is handled a
+        // moment later, after them.
         let Some(window) = web_sys::window() else { return (handlers.on_crash)(message) };
         let (later_handlers, later_message, later_slot, dead) =
             (handlers.clone(), message.clone(), retry_slot.clone(), this.clone());
