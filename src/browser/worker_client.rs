@@ -270,7 +270,6 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
         // for one it had not begun and gives it to the next worker instead of saying it failed
         // (the likely cause of a crash test that once timed out in CI). So the crash is handled a
         // moment later, after them.
-        let Some(window) = web_sys::window() else { return (handlers.on_crash)(message) };
         let (later_handlers, later_message, later_slot, dead) =
             (handlers.clone(), message.clone(), retry_slot.clone(), this.clone());
         let later = Closure::once_into_js(move || {
@@ -279,7 +278,10 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
                 (later_handlers.on_crash)(later_message);
             }
         });
-        if window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), CRASH_GRACE_MS).is_err() {
+        let waiting = web_sys::window().is_some_and(|window| {
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), CRASH_GRACE_MS).is_ok()
+        });
+        if !waiting {
             (handlers.on_crash)(message);
         }
     });
