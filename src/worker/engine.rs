@@ -109,7 +109,9 @@ pub async fn mask(remover: &Arc<Remover>, photo: &Arc<DynamicImage>) -> Result<M
     rayon::spawn(move || {
         let _ = done.send(remover.mask(&photo));
     });
-    // The sender goes only with its thread, and WebAssembly ends a thread only by trapping.
+    // A trap in the pool (most likely out of memory) never sends: this waits, and the page hears
+    // of the trap as the worker's crash and ends the worker (scripts/build-cpu-worker.sh). A
+    // sender dropped unsent would take a panic that unwinds, which this build does not have.
     result
         .await
         .unwrap_or_else(|_| Err(RemoveError::Inference { engine: "CPU".into(), detail: "a thread of the engine stopped".into() }))

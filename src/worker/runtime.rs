@@ -223,27 +223,21 @@ fn memory_mib() -> f64 {
     memory_bytes() / (1024.0 * 1024.0)
 }
 
-/// The threaded CPU worker's memory limit (`--max-memory` in scripts/build-cpu-worker.sh).
-#[cfg(feature = "threads")]
-const MEMORY_LIMIT_BYTES: f64 = 4294967296.0;
-
-/// Makes sure a pass at `size` has its memory before it starts (a 1024 pass takes the worker from
-/// 90 MiB, the loaded model, to 317 MiB; taken as 256 bytes per network pixel, 256 MiB at 1024),
-/// by asking the allocator for that much at once and giving it back, in two cases:
+/// Makes the memory for a pass at `size` part of this worker's memory before the worker's first
+/// pass of that size (a 1024 pass takes the worker from 90 MiB, the loaded model, to 317 MiB;
+/// taken as 256 bytes per network pixel, 256 MiB at 1024), by asking the allocator for that much
+/// at once and giving it back. Left to the pass, the shared memory grew step by step as the
+/// layers asked for it, and over 20 visits after a browser restart (`restart-ab.mjs`, two runs of
+/// 10) a worker's first pass took 474 ms longer than its second (median); grown in one step first,
+/// 330 ms. (The first run of 10 alone: 587 against 229 ms; the second: 383 against 348.) The
+/// pages are not touched here, only made part of the memory; its high-water mark after a 1024
+/// pass is 347 MiB instead of 317.
 ///
-/// - Near the memory limit. WebAssembly cannot report a failed allocation except by aborting the
-///   thread that made it. On this thread that is a crash the page sees, names and recovers from
-///   (a new worker takes the next images); in one of the pool's threads, this thread would wait
-///   for it for ever and the page would hang. Asked for here, from what the allocator has free,
-///   it fails here.
-/// - The first pass of that size in this worker. Left to the pass, the shared memory grew step by
-///   step as the layers asked for it, and over 20 visits after a browser restart
-///   (`restart-ab.mjs`, two runs of 10) a worker's first pass took 474 ms longer than its second
-///   (median); grown in one step first, 330 ms. (The first run of 10 alone: 587 against 229 ms;
-///   the second: 383 against 348.) The pages are not touched here, only made part of the memory;
-///   its high-water mark after a 1024 pass is 347 MiB instead of 317.
-///
-/// Otherwise nothing is asked for.
+/// (This was also asked for whenever the memory was near its limit, so that a pass that could
+/// not fit failed here rather than in a pool thread, whose trap the page never heard of. A pool
+/// thread's trap now reaches the page as the worker's crash (scripts/build-cpu-worker.sh), and
+/// the room the memory had left said little anyway: a pass that started with room could still
+/// run out in a pool thread once the page or another task took it.)
 #[cfg(feature = "threads")]
 fn ensure_headroom(size: usize) {
     thread_local! {
@@ -251,8 +245,7 @@ fn ensure_headroom(size: usize) {
         static GROWN_FOR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
     let needed = 256 * size * size;
-    let first_of_its_size = GROWN_FOR.with(|grown| grown.replace(grown.get().max(needed)) < needed);
-    if first_of_its_size || MEMORY_LIMIT_BYTES - memory_bytes() < needed as f64 {
+    if GROWN_FOR.with(|grown| grown.replace(grown.get().max(needed)) < needed) {
         drop(std::hint::black_box(Vec::<u8>::with_capacity(needed)));
     }
 }
