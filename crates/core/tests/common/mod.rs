@@ -9,8 +9,10 @@ use bgone_core::model::ModelManifest;
 use bgone_core::{Device, Remover};
 use safetensors::SafeTensors;
 
+/// The source tree, asked of cargo at run time: a test binary built from another clone that
+/// shares the target folder (CI's cache) is not rebuilt for this one, and `env!` would name that clone.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../..")
 }
 
 pub fn cache_dir() -> PathBuf {
