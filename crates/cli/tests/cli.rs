@@ -17,7 +17,15 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn bgone(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bgone")).args(args).current_dir(dir).output().expect("bgone runs")
+    // The model named as a user outside the source tree names it (`$BGONE_MODEL`): the binary's
+    // own fallback is the source tree it was built from, which a binary shared through CI's
+    // target folder and not rebuilt for this clone would take from another clone.
+    Command::new(env!("CARGO_BIN_EXE_bgone"))
+        .args(args)
+        .current_dir(dir)
+        .env("BGONE_MODEL", repo().join("models/generated/isnet-medium.json"))
+        .output()
+        .expect("bgone runs")
 }
 
 #[test]

@@ -58,6 +58,7 @@ fn memory_stays_flat_over_a_hundred_photos() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bgone"))
         .args(["in", "-o", "out", "--engine", "cpu", "--size", "256", "-q"])
         .current_dir(&dir)
+        .env("BGONE_MODEL", repo().join("models/generated/isnet-medium.json")) // see cli.rs
         .spawn()
         .expect("bgone runs");
     let pid = child.id();
