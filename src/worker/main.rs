@@ -11,6 +11,8 @@ mod model_source;
 mod runtime;
 #[cfg(target_arch = "wasm32")]
 mod startup_steps;
+#[cfg(target_arch = "wasm32")]
+mod store_in_flight;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

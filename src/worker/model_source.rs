@@ -9,6 +9,7 @@ use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
 
 use crate::model_fetch::{self, FetchError};
 use crate::startup_steps;
+use crate::store_in_flight::Storing;
 
 /// Tells the page where the offline copy stands.
 pub fn report(send: &impl Fn(&FromWorker), state: ModelStoreState, record: Option<ModelRecord>, message: Option<String>) {
@@ -134,12 +135,14 @@ pub async fn download_and_store(
     };
     let response = model_cache::response_of(weights.as_bytes());
     let (manifest, send) = (manifest.clone(), send.clone());
+    let storing = Storing::begin();
     wasm_bindgen_futures::spawn_local(async move {
         let stored = async { store(&manifest, response?).await };
         match stored.await {
             Ok(record) => report(&send, ModelStoreState::Stored, Some(record), None),
             Err(error) => report(&send, ModelStoreState::Missing, None, Some(error.to_string())),
         }
+        storing.settle();
     });
     Ok(weights)
 }

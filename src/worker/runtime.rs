@@ -14,7 +14,14 @@ use image::DynamicImage;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+#[cfg(not(feature = "threads"))]
+use crate::store_in_flight;
 use crate::{engine, model_fetch, model_source, startup_steps};
+
+/// How long the one-thread CPU engine lets a first visit's offline copy finish storing before its
+/// first pass, at most.
+#[cfg(not(feature = "threads"))]
+const STORE_WAIT_LIMIT_MS: i32 = 3000;
 
 struct State {
     engine: Option<Engine>,
@@ -163,6 +170,15 @@ async fn drain(state: Rc<RefCell<State>>) {
         state.busy = true;
     }
     loop {
+        if state.borrow().queue.is_empty() {
+            break;
+        }
+        // The one-thread CPU engine blocks this thread for a whole pass: a first visit's offline
+        // copy, still being stored, is let finish first (0.2-0.5 s; see store_in_flight).
+        #[cfg(not(feature = "threads"))]
+        if state.borrow().engine.as_ref().is_some_and(|engine| engine.kind == EngineKind::Cpu) {
+            store_in_flight::wait(STORE_WAIT_LIMIT_MS).await;
+        }
         let Some((id, name, bytes)) = state.borrow_mut().queue.pop_front() else { break };
         send(&FromWorker::Started { id });
         // The engine is taken out while it works so that no RefCell borrow lives across an await.

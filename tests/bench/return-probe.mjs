@@ -4,7 +4,8 @@
 // workers started, the worker's messages as the page receives them, the item's states, and the
 // page's resource timings. RESTART=1 closes the browser in between and starts it again on the
 // same profile. ENGINE=webgpu (SwiftShader; with SIZE=256, say) probes the WebGPU worker instead of
-// the CPU one. A tool for investigating the return-visit figure of bench.mjs, not a test:
+// the CPU one. ISOLATED=0 serves the app without isolation headers (a first visit then runs the
+// one-thread CPU engine; the service worker isolates the later ones). A tool for investigating the return-visit figure of bench.mjs, not a test:
 //   FIRST=7 WAIT=0 PASSES=2 node tests/bench/return-probe.mjs [photo]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, dist } from '../web/harness.mjs';
 
@@ -13,7 +14,7 @@ const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const engine = process.env.ENGINE ?? 'cpu';
 const query = `?engine=${engine}${process.env.SIZE ? `&size=${process.env.SIZE}` : ''}`;
 const webgpu = engine === 'webgpu';
-const server = await serve(dist);
+const server = await serve(dist, { isolated: process.env.ISOLATED !== '0' });
 let { context, close, profile } = await browser({ webgpu });
 
 /** In the page, before its scripts: the worker's messages and the items' states, with times. */

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { serve, browser, ready, resultPng, photos, dist } from './harness.mjs';
 
 const server = await serve();
-after(() => server.close());
+/** A host that sends no isolation headers: a first visit (before the service worker adds them)
+ *  runs the one-thread CPU engine. */
+const plainServer = await serve(dist, { isolated: false });
+after(() => Promise.all([server.close(), plainServer.close()]));
 
 const offlineReady = (page) => page.locator('[data-testid="offline-ready"]');
 const waitOffline = (page, state) =>
@@ -27,8 +30,8 @@ async function cutout(page, photo) {
 /** Airplane mode: the browser's offline emulation (navigator.onLine, the page's own requests) and
  *  the network itself: DevTools' emulation does not cover the service worker's fetches, so the
  *  test server also drops every connection (logging the attempt). */
-async function setOffline(context, offline) {
-  server.setOffline(offline);
+async function setOffline(context, offline, host = server) {
+  host.setOffline(offline);
   await context.setOffline(offline);
 }
 
@@ -36,8 +39,8 @@ async function setOffline(context, offline) {
  *  service worker script: Chromium makes those from its browser process after each navigation
  *  (they fail in airplane mode like every request here) and they carry nothing from the page (a
  *  plain GET of /sw.js). Everything the page, its worker and the service worker ask for counts. */
-function requestsSince(seen) {
-  const after = server.requests.slice(seen).map((r) => r.path);
+function requestsSince(seen, host = server) {
+  const after = host.requests.slice(seen).map((r) => r.path);
   const updateChecks = after.filter((path) => path === '/sw.js').length;
   if (updateChecks) console.log(`(${updateChecks} browser update check(s) of /sw.js while offline; see requestsSince)`);
   return after.filter((path) => path !== '/sw.js');
@@ -117,42 +120,49 @@ test('after one online visit the app works offline on CPU and WebGPU; nothing le
   }
 });
 
-test('a first visit stores its offline copy while a batch is processed: closed before the batch is done, the app works offline', async () => {
-  const { context, close } = await browser();
-  try {
-    const page = await context.newPage();
-    await page.addInitScript(recordWorkerMessages);
-    await page.goto(`${server.url}/?engine=cpu`);
-    // A batch dropped as the page opens: the engine starts on the downloaded weights and takes
-    // the photos one after another while the browser writes the offline copy.
-    const batch = ['chelsea.png', 'coffee.png', 'astronaut.png'];
-    await page.locator('[data-testid="file-input"]').setInputFiles(batch.map((photo) => join(photos, photo)));
-    await waitOffline(page, 'yes');
-    const said = (await page.evaluate(() => window.__fromWorker)).filter((m) => m !== 'ModelProgress');
-    const done = said.filter((m) => m === 'Done').length;
-    console.log(`the copy was stored with ${done} of ${batch.length} photos done (the worker's messages: ${said.join(', ')})`);
-    // Before, the worker's thread drove each pass and the browser read the copy's body on that
-    // thread: the copy was stored only after the whole batch.
-    assert.ok(done < batch.length, 'the offline copy waited for the whole batch');
-
-    // The user closes the page before the batch is done, and later opens the app offline.
-    await page.close();
-    await setOffline(context, true);
+for (const isolated of [true, false]) {
+  const engine = isolated ? 'the threaded CPU engine' : 'on a host without isolation headers, the one-thread CPU engine';
+  test(`a first visit stores its offline copy while a batch is processed (${engine}): closed before the batch is done, the app works offline`, async () => {
+    const host = isolated ? server : plainServer;
+    const { context, close } = await browser();
     try {
-      const seen = server.requests.length;
-      const again = await context.newPage();
-      await again.goto(`${server.url}/?engine=cpu`);
-      assert.equal(await ready(again), 'cpu');
-      await waitOffline(again, 'yes');
-      assert.equal(await cutout(again, 'chelsea.png'), 0, 'requests while processing, offline');
-      assert.deepEqual(requestsSince(seen), [], 'requests reached the server while offline');
+      const page = await context.newPage();
+      await page.addInitScript(recordWorkerMessages);
+      await page.goto(`${host.url}/?engine=cpu`);
+      assert.equal(await page.evaluate(() => crossOriginIsolated), isolated);
+      // A batch dropped as the page opens: the engine starts on the downloaded weights and takes
+      // the photos one after another while the browser writes the offline copy.
+      const batch = ['chelsea.png', 'coffee.png', 'astronaut.png'];
+      await page.locator('[data-testid="file-input"]').setInputFiles(batch.map((photo) => join(photos, photo)));
+      await waitOffline(page, 'yes');
+      const said = (await page.evaluate(() => window.__fromWorker)).filter((m) => m !== 'ModelProgress');
+      const done = said.filter((m) => m === 'Done').length;
+      console.log(`${engine}: the copy was stored with ${done} of ${batch.length} photos done (the worker's messages: ${said.join(', ')})`);
+      // Before, each engine kept the worker's thread blocked through the whole batch (the threaded
+      // one drove each pass from it; the one-thread one runs them on it, and now lets the copy
+      // finish first), and each step of the store waited for that thread: the copy was stored
+      // only after the last photo.
+      assert.ok(done < batch.length, 'the offline copy waited for the whole batch');
+
+      // The user closes the page before the batch is done, and later opens the app offline.
+      await page.close();
+      await setOffline(context, true, host);
+      try {
+        const seen = host.requests.length;
+        const again = await context.newPage();
+        await again.goto(`${host.url}/?engine=cpu`);
+        assert.equal(await ready(again), 'cpu');
+        await waitOffline(again, 'yes');
+        assert.equal(await cutout(again, 'chelsea.png'), 0, 'requests while processing, offline');
+        assert.deepEqual(requestsSince(seen, host), [], 'requests reached the server while offline');
+      } finally {
+        await setOffline(context, false, host);
+      }
     } finally {
-      await setOffline(context, false);
+      await close();
     }
-  } finally {
-    await close();
-  }
-});
+  });
+}
 
 test('a new version waits for the user, then replaces every file at once and keeps the model', async () => {
   const { context, close } = await browser();
