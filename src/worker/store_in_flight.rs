@@ -17,19 +17,21 @@ thread_local! {
 }
 
 /// A store that has begun; [`Self::settle`] when it ends.
-pub struct Storing(Function);
+pub struct Storing(Option<Function>);
 
 impl Storing {
     pub fn begin() -> Self {
         let mut settle = None;
+        // The executor runs within `Promise::new`, so `settle` is set when it returns.
         let promise = Promise::new(&mut |resolve, _| settle = Some(resolve));
         STORING.with(|storing| *storing.borrow_mut() = Some(promise));
-        // The executor runs within `Promise::new`, so `settle` is set.
-        Self(settle.unwrap_or_else(|| Function::new_no_args("")))
+        Self(settle)
     }
 
     pub fn settle(self) {
-        let _ = self.0.call0(&JsValue::NULL);
+        if let Some(settle) = self.0 {
+            let _ = settle.call0(&JsValue::NULL);
+        }
     }
 }
 
