@@ -174,7 +174,7 @@ async fn drain(state: Rc<RefCell<State>>) {
             break;
         }
         // The one-thread CPU engine blocks this thread for a whole pass: a first visit's offline
-        // copy, still being stored, is let finish first (0.2-0.5 s; see store_in_flight).
+        // copy, still being stored, is let finish first (0.14-0.16 s here; see store_in_flight).
         #[cfg(not(feature = "threads"))]
         if state.borrow().engine.as_ref().is_some_and(|engine| engine.kind == EngineKind::Cpu) {
             store_in_flight::wait(STORE_WAIT_LIMIT_MS).await;
