@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, nativeMask, syntheticPng } from './harness.mjs';
 
 const server = await serve();
-after(() => server.close());
+/** A host that sends no isolation headers: the one-thread CPU engine runs. */
+const plainServer = await serve(undefined, { isolated: false });
+after(() => Promise.all([server.close(), plainServer.close()]));
 
 const item = (page, name) => page.locator(`[data-testid="item"][data-name="${name}"]`);
 /** Either build's worker script (the threaded CPU worker or the main one). */
@@ -74,36 +76,40 @@ test('WebGPU device lost mid-image: the image completes on the CPU, which takes 
   }
 });
 
-test('the worker crashing mid-image: the page says so and the next image completes', async () => {
-  const { context, close } = await browser();
-  try {
-    const page = await context.newPage();
-    await page.goto(`${server.url}/?engine=cpu`);
-    assert.equal(await ready(page), 'cpu');
-    // Grow the worker's WebAssembly memory to 64 MiB short of what it can reach (the threaded
-    // worker's 4 GiB limit), so the photo's message and decoding still fit but the pass does not:
-    // its allocation fails and WebAssembly aborts, the real out-of-memory crash, mid-image. (Grown
-    // to the limit itself, the worker already dies taking the photo's message: the next test.)
-    const grown = await growWorkerMemory(page, 65536 - 1024); // 4 GiB less 64 MiB
-    console.log(`worker memory grown by ${grown.pages} pages to ${grown.total} bytes`);
+for (const isolated of [true, false]) {
+  const engine = isolated ? 'the threaded CPU engine' : 'on a host without isolation headers, the one-thread CPU engine';
+  test(`the worker crashing mid-image (${engine}): the page says so and the next image completes`, async () => {
+    const { context, close } = await browser();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${(isolated ? server : plainServer).url}/?engine=cpu`);
+      assert.equal(await ready(page), 'cpu');
+      assert.equal(await page.evaluate(() => crossOriginIsolated), isolated);
+      // Grow the worker's WebAssembly memory to 64 MiB short of what it can reach (each worker's
+      // 4 GiB limit), so the photo's message and decoding still fit but the pass does not:
+      // its allocation fails and WebAssembly aborts, the real out-of-memory crash, mid-image. (Grown
+      // to the limit itself, the worker already dies taking the photo's message: a test below.)
+      const grown = await growWorkerMemory(page, 65536 - 1024); // 4 GiB less 64 MiB
+      console.log(`worker memory grown by ${grown.pages} pages to ${grown.total} bytes`);
 
-    await page.locator('[data-testid="file-input"]').setInputFiles([join(photos, 'chelsea.png'), join(photos, 'coffee.png')]);
-    const failed = item(page, 'chelsea.png').and(page.locator('[data-state="error"]'));
-    await failed.waitFor();
-    const message = await failed.locator('[data-testid="error"]').textContent();
-    console.log(`crash message: ${message}`);
-    assert.match(message, /^chelsea\.png: the engine crashed on this image/);
-    assert.match(message, /out of memory/);
-    assert.match(message, /other images go on/);
+      await page.locator('[data-testid="file-input"]').setInputFiles([join(photos, 'chelsea.png'), join(photos, 'coffee.png')]);
+      const failed = item(page, 'chelsea.png').and(page.locator('[data-state="error"]'));
+      await failed.waitFor();
+      const message = await failed.locator('[data-testid="error"]').textContent();
+      console.log(`crash message: ${message}`);
+      assert.match(message, /^chelsea\.png: the engine crashed on this image/);
+      assert.match(message, /out of memory/);
+      assert.match(message, /other images go on/);
 
-    // A new worker takes the rest of the batch.
-    const png = await resultPng(page, 'coffee.png');
-    assert.deepEqual([png.width, png.height], [600, 400]);
-    await page.locator('[data-testid="status"][data-state="done"]').waitFor();
-  } finally {
-    await close();
-  }
-});
+      // A new worker takes the rest of the batch.
+      const png = await resultPng(page, 'coffee.png');
+      assert.deepEqual([png.width, png.height], [600, 400]);
+      await page.locator('[data-testid="status"][data-state="done"]').waitFor();
+    } finally {
+      await close();
+    }
+  });
+}
 
 test('the worker running out of memory at any step of a 50 MP photo: the page says so each time and never waits for ever', async () => {
   // Before each copy of the photo, the ready worker's memory is grown to leave it `room` to grow
