@@ -11,7 +11,7 @@ mod model_source;
 mod runtime;
 #[cfg(target_arch = "wasm32")]
 mod startup_steps;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
 mod store_in_flight;
 
 #[cfg(target_arch = "wasm32")]

@@ -9,6 +9,7 @@ use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
 
 use crate::model_fetch::{self, FetchError};
 use crate::startup_steps;
+#[cfg(not(feature = "threads"))]
 use crate::store_in_flight::Storing;
 
 /// Tells the page where the offline copy stands.
@@ -135,6 +136,7 @@ pub async fn download_and_store(
     };
     let response = model_cache::response_of(weights.as_bytes());
     let (manifest, send) = (manifest.clone(), send.clone());
+    #[cfg(not(feature = "threads"))]
     let storing = Storing::begin();
     wasm_bindgen_futures::spawn_local(async move {
         let stored = async { store(&manifest, response?).await };
@@ -142,6 +144,7 @@ pub async fn download_and_store(
             Ok(record) => report(&send, ModelStoreState::Stored, Some(record), None),
             Err(error) => report(&send, ModelStoreState::Missing, None, Some(error.to_string())),
         }
+        #[cfg(not(feature = "threads"))]
         storing.settle();
     });
     Ok(weights)

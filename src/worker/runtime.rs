@@ -170,16 +170,13 @@ async fn drain(state: Rc<RefCell<State>>) {
         state.busy = true;
     }
     loop {
-        if state.borrow().queue.is_empty() {
-            break;
-        }
+        let Some((id, name, bytes)) = state.borrow_mut().queue.pop_front() else { break };
         // The one-thread CPU engine blocks this thread for a whole pass: a first visit's offline
         // copy, still being stored, is let finish first (0.14-0.16 s here; see store_in_flight).
         #[cfg(not(feature = "threads"))]
         if state.borrow().engine.as_ref().is_some_and(|engine| engine.kind == EngineKind::Cpu) {
             store_in_flight::wait(STORE_WAIT_LIMIT_MS).await;
         }
-        let Some((id, name, bytes)) = state.borrow_mut().queue.pop_front() else { break };
         send(&FromWorker::Started { id });
         // The engine is taken out while it works so that no RefCell borrow lives across an await.
         let Some(mut engine) = state.borrow_mut().engine.take() else { break };

@@ -3,13 +3,12 @@
 // (The other faults, a full quota and a damaged model, are in offline.test.mjs.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, nativeMask, syntheticPng } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, dist, nativeMask, syntheticPng, CPU_ENGINES } from './harness.mjs';
 
 const server = await serve();
 /** A host that sends no isolation headers: the one-thread CPU engine runs. */
-const plainServer = await serve(undefined, { isolated: false });
+const plainServer = await serve(dist, { isolated: false });
 after(() => Promise.all([server.close(), plainServer.close()]));
 
 const item = (page, name) => page.locator(`[data-testid="item"][data-name="${name}"]`);
@@ -76,8 +75,7 @@ test('WebGPU device lost mid-image: the image completes on the CPU, which takes 
   }
 });
 
-for (const isolated of [true, false]) {
-  const engine = isolated ? 'the threaded CPU engine' : 'on a host without isolation headers, the one-thread CPU engine';
+for (const { isolated, engine } of CPU_ENGINES) {
   test(`the worker crashing mid-image (${engine}): the page says so and the next image completes`, async () => {
     const { context, close } = await browser();
     try {
@@ -117,10 +115,9 @@ test('the worker running out of memory at any step of a 50 MP photo: the page sa
   // runs in a pool thread (a trap there was a rejected promise in that thread: the page waited for
   // ever), or for the full-size cutout after it, which resumes in a promise callback when the pool
   // is done (the same, until the worker's loader threw such a rejection again), to enough, where
-  // the sweep ends. Which
-  // step runs out at which room depends on the build, so every 16 MiB is tried. (Probed on one
-  // build: decoding ran out up to about 156 MiB, the pass from 162 to 181, composing from 187 to
-  // 419; 432 was enough.)
+  // the sweep ends. Which step runs out at which room depends on the build, so every 16 MiB is
+  // tried. (Probed on one build: decoding ran out up to about 156 MiB, the pass from 162 to 181,
+  // composing from 187 to 419; 432 was enough.)
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
@@ -130,8 +127,8 @@ test('the worker running out of memory at any step of a 50 MP photo: the page sa
     assert.equal(await ready(page), 'cpu');
     const photo = syntheticPng(8660, 5780);
     const outcomes = [];
+    await expectEngines(page, () => engines >= 1);
     for (let room = 96; room <= 640; room += 16) {
-      await expectEngines(page, () => engines >= 1);
       const started = engines;
       const { total } = await growWorkerMemory(page, 65536 - room * 16);
       assert.equal(total, (65536 - room * 16) * 65536, `the worker's memory grown to leave ${room} MiB`);

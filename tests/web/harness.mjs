@@ -253,6 +253,14 @@ export function rendererRssMib() {
   return rendererKib(process.pid).rss / 1024;
 }
 
+/** The two CPU engines, for tests that run on each: the threaded one, where the page is
+ *  cross-origin isolated (`serve()`), and the one-thread one, on a host that sends no isolation
+ *  headers (`serve(dist, { isolated: false })`), on a first visit before the service worker adds them. */
+export const CPU_ENGINES = [
+  { isolated: true, engine: 'the threaded CPU engine' },
+  { isolated: false, engine: 'on a host without isolation headers, the one-thread CPU engine' },
+];
+
 /** A flat-coloured RGB PNG of `width` x `height` with a red ellipse in the middle. */
 export function syntheticPng(width, height) {
   const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, browser, ready, resultPng, photos, dist } from './harness.mjs';
+import { serve, browser, ready, resultPng, photos, dist, CPU_ENGINES } from './harness.mjs';
 
 const server = await serve();
 /** A host that sends no isolation headers: a first visit (before the service worker adds them)
@@ -120,8 +120,7 @@ test('after one online visit the app works offline on CPU and WebGPU; nothing le
   }
 });
 
-for (const isolated of [true, false]) {
-  const engine = isolated ? 'the threaded CPU engine' : 'on a host without isolation headers, the one-thread CPU engine';
+for (const { isolated, engine } of CPU_ENGINES) {
   test(`a first visit stores its offline copy while a batch is processed (${engine}): closed before the batch is done, the app works offline`, async () => {
     const host = isolated ? server : plainServer;
     const { context, close } = await browser();

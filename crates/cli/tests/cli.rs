@@ -1,13 +1,10 @@
 //! The `bgone` binary as a user runs it: a batch with bad files among good ones.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// The source tree, asked of cargo at run time: a test binary built from another clone that
-/// shares the target folder (CI's cache) is not rebuilt for this one, and `env!` would name that clone.
-fn repo() -> PathBuf {
-    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../..")
-}
+use std::path::{Path, PathBuf};
+
+use common::repo;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bgone-cli-{name}-{}", std::process::id()));
@@ -17,15 +14,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn bgone(args: &[&str], dir: &Path) -> std::process::Output {
-    // The model named as a user outside the source tree names it (`$BGONE_MODEL`): the binary's
-    // own fallback is the source tree it was built from, which a binary shared through CI's
-    // target folder and not rebuilt for this clone would take from another clone.
-    Command::new(env!("CARGO_BIN_EXE_bgone"))
-        .args(args)
-        .current_dir(dir)
-        .env("BGONE_MODEL", repo().join("models/generated/isnet-medium.json"))
-        .output()
-        .expect("bgone runs")
+    common::bgone(dir).args(args).output().expect("bgone runs")
 }
 
 #[test]

@@ -2,16 +2,12 @@
 //! grey+alpha, animated, EXIF orientations 1-8, SVG, HEIC) through the `bgone` binary as one batch:
 //! each file gets its cutout, upright and at its size, or one clear line; the rest go on.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::Command;
 
+use common::cache_dir;
 use serde_json::Value;
-
-fn cache_dir() -> PathBuf {
-    std::env::var_os("BGONE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/bgone"))
-}
 
 #[test]
 fn every_corpus_file_gets_a_correct_cutout_or_a_clear_message() {
@@ -21,8 +17,7 @@ fn every_corpus_file_gets_a_correct_cutout_or_a_clear_message() {
         .unwrap_or_else(|e| panic!("{}: {e}. Run `bash tests/corpus/generate.sh` first.", corpus.display()));
     let out = std::env::temp_dir().join(format!("bgone-corpus-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let model = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
-        .join("../../models/generated/isnet-medium.json");
+    let model = common::model_manifest();
 
     // The network at 64x64 keeps this quick; what is tested is decoding and composing.
     let run = Command::new(env!("CARGO_BIN_EXE_bgone"))

@@ -2,20 +2,17 @@
 //! resident set is sampled while it works, against how many cutouts it has written so far, so a
 //! leak of anything per image (decoded photos, tensors, encoders) shows as a rising peak.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 use std::time::Duration;
+
+use common::repo;
 
 const PHOTOS: usize = 100;
 /// A few photos at 12 megapixels among the small ones, so full-resolution compose and encode
 /// buffers are part of what must not pile up.
 const LARGE_EVERY: usize = 25;
-
-/// The source tree, asked of cargo at run time: a test binary built from another clone that
-/// shares the target folder (CI's cache) is not rebuilt for this one, and `env!` would name that clone.
-fn repo() -> PathBuf {
-    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())).join("../..")
-}
 
 /// Resident set size of a running process, in MiB (Linux /proc).
 fn rss_mib(pid: u32) -> Option<f64> {
@@ -55,12 +52,8 @@ fn memory_stays_flat_over_a_hundred_photos() {
     make_inputs(&dir.join("in"));
 
     // The network at 256 keeps the run short; every other stage works at the photo's full size.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bgone"))
-        .args(["in", "-o", "out", "--engine", "cpu", "--size", "256", "-q"])
-        .current_dir(&dir)
-        .env("BGONE_MODEL", repo().join("models/generated/isnet-medium.json")) // see cli.rs
-        .spawn()
-        .expect("bgone runs");
+    let mut child =
+        common::bgone(&dir).args(["in", "-o", "out", "--engine", "cpu", "--size", "256", "-q"]).spawn().expect("bgone runs");
     let pid = child.id();
     let mut samples: Vec<(usize, f64)> = Vec::new();
     let status = loop {
