@@ -84,7 +84,7 @@ pub fn StatusBar() -> impl IntoView {
                     <span class="visually-hidden">"Quality setting"</span>
                     <select on:change=on_quality aria-label="Quality setting" data-testid="quality">
                         <option value="1024" selected=move || state.size.get().is_none()>"Full detail (1024)"</option>
-                        <option value="512" selected=move || state.size.get() == Some(FAST)>"Fast (512, about 4x quicker)"</option>
+                        <option value="512" selected=move || state.size.get() == Some(FAST)>"Fast (512, about 3x quicker)"</option>
                         {move || custom().map(|n| view! { <option value=n.to_string() selected=true>{format!("Network at {n}")}</option> })}
                     </select>
                 </label>
