@@ -435,6 +435,9 @@ struct Scratch {
     row: Vec<f32>,
     /// Four output rows of a run of tiles.
     pixels: Vec<f32>,
+    /// `Aᵀ m` of a run of tiles (`[PATCH][TILE][tiles]`), then one output row of it
+    /// (`[TILE][tiles]`): the output transform's two halves.
+    halves: Vec<f32>,
 }
 
 std::thread_local! {
@@ -458,7 +461,7 @@ impl Task<'_> {
     /// columns are never written out.
     unsafe fn run(&self, channels: &[ChannelSource], bias: Option<&[f32]>, relu: bool, out: SharedOut) {
         SCRATCH.with_borrow_mut(|scratch| {
-            let Scratch { inputs, sums, split, combined, row, pixels } = scratch;
+            let Scratch { inputs, sums, split, combined, row, pixels, halves } = scratch;
             let (c0, c1) = self.channels_out;
             let group = match self.filters {
                 Filters::Tiles(kernel, _) => (c1 - c0).div_ceil(kernel.rows) * kernel.rows,
@@ -470,11 +473,13 @@ impl Task<'_> {
                 self.transform_inputs(chunk, inputs, split, combined, row);
                 self.products(inputs, index * CHANNEL_CHUNK..index * CHANNEL_CHUNK + chunk.len(), group, sums);
             }
-            let pixels = at_least(pixels, TILE * TILE * self.tiling.across.min(self.tiles.1 - self.tiles.0));
+            let run = self.tiling.across.min(self.tiles.1 - self.tiles.0);
+            let pixels = at_least(pixels, TILE * TILE * run);
+            let halves = at_least(halves, (PATCH + 1) * TILE * run);
             for row in 0..c1 - c0 {
                 let b = bias.map_or(0.0, |b| b[c0 + row]);
                 // SAFETY: channel `c0 + row` is in this task's block (see `run`).
-                unsafe { self.write_outputs(sums, group, row, c0 + row, b, relu, pixels, out) };
+                unsafe { self.write_outputs(sums, group, row, c0 + row, b, relu, pixels, halves, out) };
             }
         })
     }
@@ -617,6 +622,7 @@ impl Task<'_> {
         bias: f32,
         relu: bool,
         pixels: &mut [f32],
+        halves: &mut [f32],
         out: SharedOut,
     ) {
         let (height, width) = (self.conv.height, self.conv.width);
@@ -627,19 +633,29 @@ impl Task<'_> {
             let at = tile_row * self.tiling.across + start - self.tiles.0;
             let n = end - start;
             let m: [&[f32]; COMPONENTS] = core::array::from_fn(|k| &sums[k * (group * stride + SKEW) + row * stride + at..][..n]);
-            let mut rows: [&mut [f32]; TILE] = parts_mut(&mut pixels[..TILE * TILE * n]);
-            for x in 0..n {
-                // t = Aᵀ m (4x6), kept by column, then y = t A (4x4), a row at a time.
-                let t: [[f32; TILE]; PATCH] = core::array::from_fn(|j| {
-                    a_transposed(m[j][x], m[6 + j][x], m[12 + j][x], m[18 + j][x], m[24 + j][x], m[30 + j][x])
-                });
-                for (r, pixels) in rows.iter_mut().enumerate() {
-                    let y = a_transposed(t[0][r], t[1][r], t[2][r], t[3][r], t[4][r], t[5][r]);
-                    for (c, value) in y.into_iter().enumerate() {
-                        pixels[TILE * x + c] = activate(value);
-                    }
+            let (am, output_row) = halves[..(PATCH + 1) * TILE * n].split_at_mut(PATCH * TILE * n);
+            // t = Aᵀ m (4x6) for every tile, column j of t as four runs (one per row of t) ...
+            for (j, t) in am.chunks_exact_mut(TILE * n).enumerate() {
+                let [t0, t1, t2, t3] = parts_mut(t);
+                let [m0, m1, m2, m3, m4, m5] = [m[j], m[6 + j], m[12 + j], m[18 + j], m[24 + j], m[30 + j]];
+                for x in 0..n {
+                    [t0[x], t1[x], t2[x], t3[x]] = a_transposed(m0[x], m1[x], m2[x], m3[x], m4[x], m5[x]);
                 }
             }
+            // ... then y = t A (4x4), a row of outputs at a time, as runs over the tiles that the
+            // compiler vectorises (one tile at a time, this took as long as the input transform).
+            let t = |j: usize, r: usize| &am[(j * TILE + r) * n..][..n];
+            for (r, pixels) in pixels[..TILE * TILE * n].chunks_exact_mut(TILE * n).enumerate() {
+                let [y0, y1, y2, y3] = parts_mut(&mut output_row[..TILE * n]);
+                let (a0, a1, a2, a3, a4, a5) = (t(0, r), t(1, r), t(2, r), t(3, r), t(4, r), t(5, r));
+                for x in 0..n {
+                    [y0[x], y1[x], y2[x], y3[x]] = a_transposed(a0[x], a1[x], a2[x], a3[x], a4[x], a5[x]);
+                }
+                for (x, quad) in pixels.chunks_exact_mut(TILE).enumerate() {
+                    quad.copy_from_slice(&[activate(y0[x]), activate(y1[x]), activate(y2[x]), activate(y3[x])]);
+                }
+            }
+            let rows: [&[f32]; TILE] = parts(&pixels[..TILE * TILE * n]);
             let (y, x) = (TILE * tile_row, TILE * start);
             let columns = (TILE * n).min(width - x);
             for (i, pixels) in rows.iter().enumerate().take(height - y) {
