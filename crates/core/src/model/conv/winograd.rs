@@ -640,7 +640,8 @@ impl Task<'_> {
                 }
             }
             // ... then y = t A (4x4), a row of outputs at a time, as runs over the tiles that the
-            // compiler vectorises (one tile at a time, this took as long as the input transform).
+            // compiler vectorises (one tile at a time, the output transform took 13% of a native
+            // pass at 1024, `perf`; this way 6%).
             let t = |j: usize, r: usize| &am[(j * TILE + r) * n..][..n];
             for (r, pixels) in pixels[..TILE * TILE * n].chunks_exact_mut(TILE * n).enumerate() {
                 let [y0, y1, y2, y3] = parts_mut(&mut output_row[..TILE * n]);
