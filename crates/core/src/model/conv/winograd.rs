@@ -268,56 +268,46 @@ fn transform_filters<W: WeightValue>(
     let layout = FilterLayout { in_channels, tiles, rows, chunk, component_len };
     let mut transformed = Vec::<f32>::with_capacity(len);
     let shared = SharedFloats(transformed.as_mut_ptr());
+    // The filters widened to `f32`, each tile's laid out `[9][in_channels][rows]`, so that the
+    // lanes below load each value of a filter for all rows at once (gathered from
+    // `[rows][in_channels][9]` lane by lane, the loads waited on the stores before them); rows past
+    // the layer's last output channel stay zero. Allocated and freed with `transformed`: a buffer
+    // kept by each thread, grown whenever a thread first met a wider layer, could split the free
+    // memory that the next batch's filters need in one piece (a browser test saw the worker's
+    // memory grow by 18 MiB after 20 photos).
+    let per_filter = in_channels * 9;
+    let mut widened = vec![0.0f32; tiles * rows * per_filter];
     // Each tile writes its own block of every component.
-    let transform_tile = |tile: usize| {
-        let per_filter = in_channels * 9;
+    let transform_tile = |(tile, widened): (usize, &mut [f32])| {
         let filters = &weight[(tile * rows * per_filter).min(weight.len())..];
         let filters = &filters[..filters.len().min(rows * per_filter)];
-        WIDENED.with_borrow_mut(|widened| {
-            // The tile's filters widened to `f32` and laid out `[9][in_channels][rows]`, so that
-            // the lanes below load each value of a filter for all rows at once (gathered from
-            // `[rows][in_channels][9]` lane by lane, the loads waited on the stores before them).
-            if widened.len() < rows * per_filter {
-                widened.resize(rows * per_filter, 0.0);
-            }
-            let widened = &mut widened[..rows * per_filter];
-            if filters.len() < widened.len() {
-                // Rows past the layer's last output channel.
-                widened.fill(0.0);
-            }
-            for (row, filter) in filters.chunks_exact(per_filter).enumerate() {
-                for (channel, g) in filter.chunks_exact(9).enumerate() {
-                    for (k, value) in g.iter().enumerate() {
-                        widened[(k * in_channels + channel) * rows + row] = value.widen();
-                    }
+        for (row, filter) in filters.chunks_exact(per_filter).enumerate() {
+            for (channel, g) in filter.chunks_exact(9).enumerate() {
+                for (k, value) in g.iter().enumerate() {
+                    widened[(k * in_channels + channel) * rows + row] = value.widen();
                 }
             }
-            // SAFETY: each call writes only tile `tile`'s elements, inside `transformed`.
-            unsafe {
-                match rows {
-                    4 => transform_tile_lanes::<4>(widened, &layout, tile, 0, shared),
-                    8 => transform_tile_lanes::<8>(widened, &layout, tile, 0, shared),
-                    _ => (0..rows).for_each(|row| transform_tile_lanes::<1>(widened, &layout, tile, row, shared)),
-                }
+        }
+        // SAFETY: each call writes only tile `tile`'s elements, inside `transformed`.
+        unsafe {
+            match rows {
+                4 => transform_tile_lanes::<4>(widened, &layout, tile, 0, shared),
+                8 => transform_tile_lanes::<8>(widened, &layout, tile, 0, shared),
+                _ => (0..rows).for_each(|row| transform_tile_lanes::<1>(widened, &layout, tile, row, shared)),
             }
-        })
+        }
     };
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        (0..tiles).into_par_iter().for_each(transform_tile);
+        widened.par_chunks_mut(rows * per_filter).enumerate().for_each(transform_tile);
     }
     #[cfg(not(feature = "rayon"))]
-    (0..tiles).for_each(transform_tile);
+    widened.chunks_mut(rows * per_filter).enumerate().for_each(transform_tile);
     // SAFETY: the tiles wrote every element: for each tile, each of its `rows` rows (as lanes of
     // one call or one call each), each input channel and each component.
     unsafe { transformed.set_len(len) };
     transformed
-}
-
-std::thread_local! {
-    /// A tile's filters in `f32`, kept from tile to tile.
-    static WIDENED: core::cell::RefCell<Vec<f32>> = const { core::cell::RefCell::new(Vec::new()) };
 }
 
 /// Where [`transform_filters`] writes.
