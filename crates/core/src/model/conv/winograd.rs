@@ -251,9 +251,9 @@ impl Filters {
 /// input channel are transformed together, one lane each, so that the arithmetic vectorises and
 /// each component's `rows` values are one contiguous store; the divisions are multiplications by
 /// the reciprocals (they differ by rounding alone, and a division costs several
-/// multiplications); and no element is zeroed first, since every one is written. Done one filter
-/// at a time, with divisions and 36 scattered stores, it took 29% of a native pass at 512
-/// (`perf`); this way a native pass at 512 takes 0.42-0.51 s instead of 0.55-0.71 s, at 1024
+/// multiplications); and no element of the result is zeroed first, since every one is written.
+/// Done one filter at a time, with divisions and 36 scattered stores, it took 29% of a native
+/// pass at 512 (`perf`); this way a native pass at 512 takes 0.42-0.51 s instead of 0.55-0.71 s, at 1024
 /// 1.49-1.66 s instead of 1.68-1.87 s, and a browser cutout at 1024 2.4-2.7 s instead of 2.8-3.3 s.
 fn transform_filters<W: WeightValue>(
     weight: &[W],
@@ -275,12 +275,11 @@ fn transform_filters<W: WeightValue>(
     // kept by each thread, grown whenever a thread first met a wider layer, could split the free
     // memory that the next batch's filters need in one piece (a browser test saw the worker's
     // memory grow by 18 MiB after 20 photos).
-    let per_filter = in_channels * 9;
-    let mut widened = vec![0.0f32; tiles * rows * per_filter];
-    // Each tile writes its own block of every component.
-    let transform_tile = |(tile, widened): (usize, &mut [f32])| {
-        let filters = &weight[(tile * rows * per_filter).min(weight.len())..];
-        let filters = &filters[..filters.len().min(rows * per_filter)];
+    let (per_filter, per_tile) = (in_channels * 9, rows * in_channels * 9);
+    let mut widened = vec![0.0f32; tiles * per_tile];
+    // Each tile (its block of `widened`, and its filters: all `rows`, or fewer in the last one)
+    // writes its own block of every component.
+    let transform_tile = |(tile, (widened, filters)): (usize, (&mut [f32], &[W]))| {
         for (row, filter) in filters.chunks_exact(per_filter).enumerate() {
             for (channel, g) in filter.chunks_exact(9).enumerate() {
                 for (k, value) in g.iter().enumerate() {
@@ -300,10 +299,10 @@ fn transform_filters<W: WeightValue>(
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        widened.par_chunks_mut(rows * per_filter).enumerate().for_each(transform_tile);
+        widened.par_chunks_mut(per_tile).zip(weight.par_chunks(per_tile)).enumerate().for_each(transform_tile);
     }
     #[cfg(not(feature = "rayon"))]
-    widened.chunks_mut(rows * per_filter).enumerate().for_each(transform_tile);
+    widened.chunks_mut(per_tile).zip(weight.chunks(per_tile)).enumerate().for_each(transform_tile);
     // SAFETY: the tiles wrote every element: for each tile, each of its `rows` rows (as lanes of
     // one call or one call each), each input channel and each component.
     unsafe { transformed.set_len(len) };
