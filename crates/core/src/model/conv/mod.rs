@@ -10,6 +10,7 @@
 //! same kernels. Every other engine, and every other shape, goes through `Conv2d::forward`. Both
 //! compute the same function; the parity tests hold the CPU engine to onnxruntime.
 
+mod phases;
 #[doc(hidden)]
 pub mod reference;
 mod register_tiles;

@@ -19,6 +19,7 @@
 //! tests hold it to the definition and the parity tests hold the model to onnxruntime, as for the
 //! direct products.
 
+use super::phases;
 use super::register_tiles::{Operands, TileKernel, accumulate, available};
 use super::shifted_gemm::{ChannelSource, Range, SameConv, SharedOut, WeightValue};
 
@@ -505,12 +506,8 @@ impl Task<'_> {
                     let row = source.row(y, width, row_buffer);
                     // Padded column 4m + q is image column 4m + q - 1.
                     let [p0, p1, p2, p3] = parts_mut(phases);
-                    let quads = row.chunks_exact(TILE);
-                    let rest = quads.remainder();
-                    let targets = p1.iter_mut().zip(p2.iter_mut()).zip(p3.iter_mut().zip(&mut p0[1..]));
-                    for (quad, ((x1, x2), (x3, x0))) in quads.zip(targets) {
-                        (*x1, *x2, *x3, *x0) = (quad[0], quad[1], quad[2], quad[3]);
-                    }
+                    let rest = row.chunks_exact(TILE).remainder();
+                    phases::split(row, [&mut *p1, &mut *p2, &mut *p3, &mut p0[1..]]);
                     for (part, &value) in [p1, p2, p3].into_iter().zip(rest) {
                         part[width / TILE] = value;
                     }
