@@ -20,7 +20,7 @@
 //! direct products.
 
 use super::phases;
-use super::register_tiles::{Operands, TileKernel, accumulate, available};
+use super::register_tiles::{Operands, TileKernel, accumulate, available, widen_tile};
 use super::shifted_gemm::{ChannelSource, Range, SameConv, SharedOut, WeightValue};
 
 /// Outputs per side of a tile.
@@ -281,21 +281,13 @@ fn transform_filters<W: WeightValue>(
     // Each tile (its block of `widened`, and its filters: all `rows`, or fewer in the last one)
     // writes its own block of every component.
     let transform_tile = |(tile, (widened, filters)): (usize, (&mut [f32], &[W]))| {
+        widen_tile(filters, in_channels, 9, rows, widened, |channel, k| k * in_channels + channel);
         // SAFETY: each call writes only tile `tile`'s elements, inside `transformed`.
         unsafe {
             match rows {
-                4 => {
-                    widen_lanes::<W, 4>(filters, widened, in_channels);
-                    transform_tile_lanes::<4>(widened, &layout, tile, 0, shared)
-                }
-                8 => {
-                    widen_lanes::<W, 8>(filters, widened, in_channels);
-                    transform_tile_lanes::<8>(widened, &layout, tile, 0, shared)
-                }
-                _ => {
-                    widen_rows(filters, widened, in_channels, rows);
-                    (0..rows).for_each(|row| transform_tile_lanes::<1>(widened, &layout, tile, row, shared))
-                }
+                4 => transform_tile_lanes::<4>(widened, &layout, tile, 0, shared),
+                8 => transform_tile_lanes::<8>(widened, &layout, tile, 0, shared),
+                _ => (0..rows).for_each(|row| transform_tile_lanes::<1>(widened, &layout, tile, row, shared)),
             }
         }
     };
@@ -310,38 +302,6 @@ fn transform_filters<W: WeightValue>(
     // one call or one call each), each input channel and each component.
     unsafe { transformed.set_len(len) };
     transformed
-}
-
-/// A register tile's filters (`[rows][in_channels][9]`, `rows` of them or fewer) widened to `f32`
-/// in `widened` as `[9][in_channels][rows]`, one row at a time (rows past the filters stay as
-/// they are).
-fn widen_rows<W: WeightValue>(filters: &[W], widened: &mut [f32], in_channels: usize, rows: usize) {
-    for (row, filter) in filters.chunks_exact(in_channels * 9).enumerate() {
-        for (channel, g) in filter.chunks_exact(9).enumerate() {
-            for (k, value) in g.iter().enumerate() {
-                widened[(k * in_channels + channel) * rows + row] = value.widen();
-            }
-        }
-    }
-}
-
-/// [`widen_rows`] for a tile of `R` rows, the `R` values of each tap of each input channel
-/// widened together and stored as one: row by row, each value was a scalar store `R` floats
-/// from the last, and the widening did not vectorise (most of the filter transform's time,
-/// `perf`). A last tile with fewer rows goes row by row.
-fn widen_lanes<W: WeightValue, const R: usize>(filters: &[W], widened: &mut [f32], in_channels: usize) {
-    let per_filter = in_channels * 9;
-    if filters.len() != R * per_filter {
-        return widen_rows(filters, widened, in_channels, R);
-    }
-    let rows: [&[W]; R] = core::array::from_fn(|row| &filters[row * per_filter..][..per_filter]);
-    for channel in 0..in_channels {
-        let taps: [&[W]; R] = rows.map(|filter| &filter[channel * 9..][..9]);
-        for k in 0..9 {
-            let lanes: [f32; R] = core::array::from_fn(|row| taps[row][k].widen());
-            widened[(k * in_channels + channel) * R..][..R].copy_from_slice(&lanes);
-        }
-    }
 }
 
 /// Where [`transform_filters`] writes.
