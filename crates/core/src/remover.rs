@@ -36,7 +36,7 @@ impl Remover {
 
     /// A remover around an already built network (tests use narrow random ones).
     pub fn from_model(model: Isnet, device: Device, normalization: Normalization, size: usize) -> Result<Self, RemoveError> {
-        if size == 0 || size % 64 != 0 {
+        if size == 0 || !size.is_multiple_of(64) {
             return Err(RemoveError::InvalidSize(size));
         }
         Ok(Self { model, device, size, normalization })
@@ -136,7 +136,7 @@ fn root_cause(detail: &str) -> String {
     body.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && *line != "Caused by:")
-        .last()
+        .next_back()
         .unwrap_or("unknown error")
         .to_owned()
 }

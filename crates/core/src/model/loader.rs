@@ -73,7 +73,7 @@ fn tensors_in_place(weights: bytes::Bytes) -> Result<Vec<PackTensor>, LoadError>
         // A window not aligned to its element size could not be read as elements in place (the
         // files setup.sh writes have none): that tensor is copied.
         let bytes = match file.view(range.start, range.end) {
-            Ok(window) if (base + range.start) % dtype.size() == 0 => window,
+            Ok(window) if (base + range.start).is_multiple_of(dtype.size()) => window,
             _ => Bytes::from_bytes_vec(file[range].to_vec()),
         };
         PackTensor::new(name, dtype, shape, None, bytes)

@@ -94,18 +94,18 @@ impl Rsu {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.from_input_layer(self.rebnconvin.forward(x))
+        self.after_input_layer(self.rebnconvin.forward(x))
     }
 
     /// `forward` of the channel concatenation of `deeper` upsampled to the size of `skip`, and
     /// `skip`: ISNet's decoder stages. The CPU engine never builds either (see
     /// [`super::conv::conv2d_upsampled_and`]).
     pub fn forward_upsampled_and(&self, deeper: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
-        self.from_input_layer(self.rebnconvin.forward_upsampled_and(deeper, skip))
+        self.after_input_layer(self.rebnconvin.forward_upsampled_and(deeper, skip))
     }
 
     /// The block after its input layer, whose output `hxin` is also the residual.
-    fn from_input_layer(&self, hxin: Tensor<4>) -> Tensor<4> {
+    fn after_input_layer(&self, hxin: Tensor<4>) -> Tensor<4> {
         let encoder = self.encoder();
         let innermost = encoder.len() - 1;
         let mut skips = Vec::with_capacity(encoder.len());

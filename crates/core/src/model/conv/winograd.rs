@@ -276,7 +276,7 @@ fn transform_filters<W: WeightValue>(
     // kept by each thread, grown whenever a thread first met a wider layer, could split the free
     // memory that the next batch's filters need in one piece (a browser test saw the worker's
     // memory grow by 18 MiB after 20 photos).
-    let (per_filter, per_tile) = (in_channels * 9, rows * in_channels * 9);
+    let per_tile = rows * in_channels * 9;
     let mut widened = vec![0.0f32; tiles * per_tile];
     // Each tile (its block of `widened`, and its filters: all `rows`, or fewer in the last one)
     // writes its own block of every component.
