@@ -253,3 +253,35 @@ macro_rules! tile_product {
     };
 }
 pub(super) use tile_product;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::f16;
+
+    /// `widen_tile` puts every filter's every tap where `slot` says, for the row counts with a
+    /// lane path (4 and 8), a last tile with fewer rows, and a row count without one.
+    #[test]
+    fn widen_tile_places_every_tap_of_every_row() {
+        let (in_channels, taps) = (5, 9);
+        let filter = in_channels * taps;
+        let slot = |ci: usize, tap: usize| tap * in_channels + ci;
+        for (rows, present) in [(4, 4), (4, 3), (8, 8), (8, 5), (3, 3)] {
+            let filters: Vec<f16> = (0..present * filter).map(|i| f16::from_f32(i as f32 - 100.0)).collect();
+            let mut block = vec![f32::NAN; filter * rows];
+            widen_tile(&filters, in_channels, taps, rows, &mut block, slot);
+            for row in 0..rows {
+                for ci in 0..in_channels {
+                    for tap in 0..taps {
+                        let got = block[slot(ci, tap) * rows + row];
+                        if row < present {
+                            assert_eq!(got, filters[row * filter + ci * taps + tap].to_f32(), "rows {rows}/{present}");
+                        } else {
+                            assert!(got.is_nan(), "rows past the filters are left as they are");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
