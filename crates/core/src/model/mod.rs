@@ -7,6 +7,7 @@ mod conv;
 mod isnet;
 mod loader;
 mod manifest;
+mod maxima;
 mod rebnconv;
 mod resample;
 mod rsu;

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use super::register_tiles::{Operands, TileKernel, accumulate, fastest, pack_weights};
+use crate::model::maxima;
 use crate::model::resample::planes::{Tap, resize_row, taps};
 
 /// Shape of one convolution: input `[in_channels, height, width]`, weight
@@ -291,7 +292,7 @@ impl SameConv {
                 for (i, &v) in row[first - n0..last - n0].iter().enumerate() {
                     let v = v + b;
                     // SAFETY: (channel, y, x) is inside the output, in this task's block.
-                    unsafe { *out.ptr.add(dst + i) = if relu { v.max(0.0) } else { v } };
+                    unsafe { *out.ptr.add(dst + i) = if relu { maxima::relu(v) } else { v } };
                 }
             }
         }

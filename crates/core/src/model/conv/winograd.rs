@@ -19,6 +19,7 @@
 //! tests hold it to the definition and the parity tests hold the model to onnxruntime, as for the
 //! direct products.
 
+use super::super::maxima;
 use super::phases;
 use super::register_tiles::{Operands, TileKernel, accumulate, available, widen_tile};
 use super::shifted_gemm::{ChannelSource, Range, SameConv, SharedOut, WeightValue};
@@ -605,7 +606,7 @@ impl Task<'_> {
         let (height, width) = (self.conv.height, self.conv.width);
         let stride = self.tiling.stride;
         let base = channel * out.spatial;
-        let activate = |value: f32| if relu { (value + bias).max(0.0) } else { value + bias };
+        let activate = |value: f32| if relu { maxima::relu(value + bias) } else { value + bias };
         for (tile_row, start, end) in self.tiling.rows_of(self.tiles) {
             let at = tile_row * self.tiling.across + start - self.tiles.0;
             let n = end - start;
