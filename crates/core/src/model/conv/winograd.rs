@@ -19,10 +19,10 @@
 //! tests hold it to the definition and the parity tests hold the model to onnxruntime, as for the
 //! direct products.
 
-use super::super::maxima;
 use super::phases;
 use super::register_tiles::{Operands, TileKernel, accumulate, available, widen_tile};
 use super::shifted_gemm::{ChannelSource, Range, SameConv, SharedOut, WeightValue};
+use crate::model::maxima;
 
 /// Outputs per side of a tile.
 const TILE: usize = 4;
