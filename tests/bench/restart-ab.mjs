@@ -3,7 +3,7 @@
 // times (default 5), A and B in turn, the browser is started again on that profile, the page opens
 // and cuts out the photo twice (the first from the navigation, the second at once after it), the
 // page stays open 3 s, and the browser is closed after its service workers are stopped (as an
-// idle browser stops them). Prints per visit the first cutout over the second (both in the same
+// idle browser stops them). Prints per visit the worker's start-up steps, the first cutout over the second (both in the same
 // page, so the VM's drift between visits cancels; timed here, to within the 50 ms at which
 // cutOut polls) and the worker's network time of each pass; then per build the medians, with the
 // visit's start (its first cutout from the navigation less that cutout's pass).
@@ -25,6 +25,7 @@ async function session(profile, work) {
   try {
     const page = await b.context.newPage();
     const passes = [];
+    page.on('console', (m) => { const r = /model ready in (\d+) ms .*MiB; (.*)\)$/.exec(m.text()); if (r) passes.ready = `ready ${r[1]} ms (${r[2]})`; });
     page.on('console', (m) => { const n = /cutout in \d+ ms \(decode \d+ ms, network (\d+) ms/.exec(m.text()); if (n) passes.push(Number(n[1])); });
     const result = await work(page, passes);
     await page.waitForTimeout(3000);
@@ -54,10 +55,10 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
       const first = performance.now() - start;
       const again = performance.now();
       await cutOut(page, photo, `second-${round}.png`);
-      return { first, second: performance.now() - again, passes };
+      return { first, second: performance.now() - again, passes, ready: passes.ready };
     });
     side.visits.push(result);
-    console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms`);
+    console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms; ${result.ready}`);
   }
 }
 for (const [name, side] of Object.entries(sides)) {
