@@ -1,6 +1,7 @@
 //! The browser glue, in headless Chromium (wasm-bindgen-test; run by tests/run.sh):
 //! query parsing, blobs, the ZIP, canvas flattening, the model's offline cache, the readiness
-//! registry, storage estimates, the request log, storage errors and when a dead worker is restarted.
+//! registry, storage estimates, the request log, storage errors, when a dead worker is restarted,
+//! and the CPU engine's convolutions and max pool as WebAssembly runs them.
 #![cfg(target_arch = "wasm32")]
 
 use bgone_core::model::{ModelManifest, Normalization};
@@ -238,6 +239,26 @@ fn same_conv_matches_the_definition_in_webassembly() {
         let worst =
             conv_reference::worst_difference(conv, true, kernel).max(conv_reference::worst_direct_difference(conv, true, kernel));
         assert!(worst < 1e-4, "{conv:?}: max abs difference {worst}");
+    }
+}
+
+/// The CPU engine's max pool as WebAssembly runs it (four windows at a time, their columns split
+/// apart by SIMD shuffles; odd widths and heights), against the window-by-window maximum.
+#[wasm_bindgen_test]
+fn max_pool_matches_the_window_by_window_maximum_in_webassembly() {
+    use bgone_core::model::max_pool_2x2_ceil;
+    for width in [1usize, 8, 9, 17, 64] {
+        let height = 5usize;
+        let input: Vec<f32> = (0..height * width).map(|i| ((i * 29 % 17) as f32 - 8.0) * 0.5).collect();
+        let out_w = width.div_ceil(2);
+        let pooled = max_pool_2x2_ceil(&input, 1, height, width);
+        assert_eq!(pooled.len(), height.div_ceil(2) * out_w);
+        let pixel = |y: usize, x: usize| input[y.min(height - 1) * width + x.min(width - 1)];
+        for (at, &value) in pooled.iter().enumerate() {
+            let (y, x) = (at / out_w, at % out_w);
+            let window = [pixel(2 * y, 2 * x), pixel(2 * y, 2 * x + 1), pixel(2 * y + 1, 2 * x), pixel(2 * y + 1, 2 * x + 1)];
+            assert_eq!(value, window.into_iter().fold(f32::MIN, f32::max), "width {width}, window ({y}, {x})");
+        }
     }
 }
 

@@ -18,3 +18,4 @@ pub use conv::{SameConv, Source, StridedConv, WeightValue};
 pub use isnet::{Isnet, IsnetConfig};
 pub use loader::{LoadError, load_isnet};
 pub use manifest::{ManifestError, ModelManifest, Normalization, VerifiedWeights};
+pub use resample::planes::max_pool_2x2_ceil;

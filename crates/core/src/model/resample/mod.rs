@@ -2,7 +2,7 @@
 //! every decoder. Burn's `MaxPool2d` and `interpolate` on every engine, with a faster path on
 //! the CPU engine ([`planes`]), as for the convolutions.
 
-pub(super) mod planes;
+pub(crate) mod planes;
 
 use burn::backend::Flex;
 use burn::nn::pool::MaxPool2dConfig;
