@@ -1,8 +1,9 @@
 // How fast a worker gets the cached model (88 MB) into fresh WebAssembly memory after a browser
-// restart, two ways: Cache Storage's body stream copied chunk by chunk (what the app's worker
-// does, src/browser/body_stream.rs) and the origin private file system's synchronous access
-// handle reading straight into the memory (a copy the probe writes itself; the app keeps the
-// weights in Cache Storage only). Rounds alternate the order. A tool, not a test:
+// restart, three ways: Cache Storage's body stream copied chunk by chunk (what the app's worker
+// does, src/browser/body_stream.rs), the body's blob read whole by `FileReaderSync` and copied,
+// and the origin private file system's synchronous access handle reading straight into the
+// memory (a copy the probe writes itself; the app keeps the weights in Cache Storage only). Each
+// round starts the order one way further on. A tool, not a test:
 //   ROUNDS=4 node tests/bench/opfs-probe.mjs   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, ready, dist } from '../web/harness.mjs';
 
@@ -37,6 +38,7 @@ onmessage = async ({ data: how }) => {
   };
   if (how === 'cache') {
     const response = await cached();
+    // The stream does not say its length up front: room for the 88 MB model and more.
     const into = new Uint8Array(fresh(90000000).buffer);
     const reader = response.body.getReader();
     for (let part = await reader.read(); !part.done; part = await reader.read()) {
@@ -66,7 +68,6 @@ for (let round = 0; round < rounds; round++) {
   ({ context, close } = await browser({ profile }));
   const page = await context.newPage();
   page.on('crash', () => console.log('the page crashed'));
-  page.on('console', (m) => console.log('console:', m.text()));
   await page.goto(`${server.url}/?engine=cpu&size=256`);
   await ready(page);
   await page.waitForTimeout(2000);

@@ -3,10 +3,11 @@
 // times (default 5), A and B in turn, the browser is started again on that profile, the page opens
 // and cuts out the photo twice (the first from the navigation, the second at once after it), the
 // page stays open 3 s, and the browser is closed after its service workers are stopped (as an
-// idle browser stops them). Prints per visit the worker's start-up steps, the first cutout over the second (both in the same
+// idle browser stops them). Prints per visit the first cutout over the second (both in the same
 // page, so the VM's drift between visits cancels; timed here, to within the 50 ms at which
-// cutOut polls) and the worker's network time of each pass; then per build the medians, with the
-// visit's start (its first cutout from the navigation less that cutout's pass).
+// cutOut polls), the worker's network time of each pass and its start-up steps; then per build
+// the medians, with the visit's start (its first cutout from the navigation less that cutout's
+// pass).
 // A tool, not a test:
 //   ROUNDS=5 node tests/bench/restart-ab.mjs /path/to/other-dist [photo]
 import { serve, browser, cutOut, median, dist, stopServiceWorkers } from '../web/harness.mjs';
@@ -25,13 +26,14 @@ async function session(profile, work) {
   try {
     const page = await b.context.newPage();
     const passes = [];
-    page.on('console', (m) => { const r = /model ready in (\d+) ms .*MiB; (.*)\)$/.exec(m.text()); if (r) passes.ready = `ready ${r[1]} ms (${r[2]})`; });
+    let ready;
+    page.on('console', (m) => { const r = /model ready in (\d+) ms .*MiB; (.*)\)$/.exec(m.text()); if (r) ready = `ready ${r[1]} ms (${r[2]})`; });
     page.on('console', (m) => { const n = /cutout in \d+ ms \(decode \d+ ms, network (\d+) ms/.exec(m.text()); if (n) passes.push(Number(n[1])); });
     const result = await work(page, passes);
     await page.waitForTimeout(3000);
     await page.close();
     await stopServiceWorkers(b.context);
-    return { result, profile: b.profile };
+    return { result, profile: b.profile, ready };
   } finally {
     await b.close({ keepProfile: true });
   }
@@ -48,17 +50,17 @@ for (const [name, side] of Object.entries(sides)) {
 
 for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
   for (const [name, side] of Object.entries(sides)) {
-    const { result } = await session(side.profile, async (page, passes) => {
+    const { result, ready } = await session(side.profile, async (page, passes) => {
       const start = performance.now();
       await page.goto(`${side.server.url}/?engine=cpu`);
       await cutOut(page, photo, `first-${round}.png`);
       const first = performance.now() - start;
       const again = performance.now();
       await cutOut(page, photo, `second-${round}.png`);
-      return { first, second: performance.now() - again, passes, ready: passes.ready };
+      return { first, second: performance.now() - again, passes };
     });
     side.visits.push(result);
-    console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms; ${result.ready}`);
+    console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms; ${ready}`);
   }
 }
 for (const [name, side] of Object.entries(sides)) {

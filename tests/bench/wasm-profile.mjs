@@ -35,7 +35,7 @@ let total = 0;
 for (const profile of profiles.values()) {
   for (const [id, micros] of profile.self) {
     const frame = profile.nodes.get(id);
-    const name = frame ? `${frame.functionName || '(anonymous)'}${frame.url ? '' : ''}` : `node ${id}`;
+    const name = frame ? frame.functionName || '(anonymous)' : `node ${id}`;
     if (['(idle)', '(program)', '(garbage collector)'].includes(name)) continue;
     byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
     total += micros;
