@@ -11,6 +11,7 @@
 //! itself multiplies with) on other CPUs. The padded columns are dropped as the bias and the
 //! ReLU are applied, in the same pass.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use super::register_tiles::{Operands, TileKernel, accumulate, fastest, pack_weights};
@@ -194,7 +195,9 @@ impl SameConv {
         debug_assert_eq!(weight.len(), self.out_channels * self.in_channels * self.kernel * self.kernel);
         let weight = &Weights::new(self, weight, kernel);
         let channels: Vec<ChannelSource> = sources.iter().flat_map(|source| source.split(self)).collect();
-        let mut output = vec![0.0f32; self.out_channels * self.height * self.width];
+        // Not zeroed first: the tasks write every element (as in `winograd::convolve`).
+        let len = self.out_channels * self.height * self.width;
+        let mut output = Vec::<f32>::with_capacity(len);
         let rows = self.band_rows();
         for first_row in (0..self.height).step_by(rows) {
             let band = SameConv { height: rows.min(self.height - first_row), ..*self };
@@ -214,6 +217,9 @@ impl SameConv {
             #[cfg(not(feature = "rayon"))]
             tasks.iter().for_each(run_task);
         }
+        // SAFETY: the bands cover every row, and each band's tasks every (channel, column) of it
+        // once (`tasks`), each writing all of its block (`run_task`).
+        unsafe { output.set_len(len) };
         output
     }
 
@@ -233,10 +239,19 @@ impl SameConv {
         let (pad, wp) = (self.pad(), self.padded_width());
         let plane = (rows + 2 * pad) * wp;
         // The tail lets the kernels read whole register tiles past the last column.
-        let mut padded = vec![0.0f32; self.in_channels * plane + PADDED_TAIL];
+        let len = self.in_channels * plane;
+        assert_eq!(channels.len(), self.in_channels, "one source per input channel");
+        let mut padded = Vec::<f32>::with_capacity(len + PADDED_TAIL);
         // Image rows in the band with its halo, and where the first lands in the band.
         let (from, to) = (first_row.saturating_sub(pad), (first_row + rows + pad).min(self.height));
-        let pad_channel = |(source, dst): (&ChannelSource, &mut [f32])| {
+        // Each channel's plane is zeroed by the thread that fills it: zeroed all at once first,
+        // it was work for one thread while the others waited (and, in a browser worker's first
+        // pass, the first touch of fresh memory on that one thread).
+        let pad_channel = |(source, dst): (&ChannelSource, &mut [MaybeUninit<f32>])| {
+            dst.fill(MaybeUninit::new(0.0));
+            // SAFETY: every element was just initialised, and `f32` has the layout of
+            // `MaybeUninit<f32>`.
+            let dst = unsafe { &mut *(core::ptr::from_mut(dst) as *mut [f32]) };
             for y in from..to {
                 let start = (y + pad - first_row) * wp + pad;
                 let row = &mut dst[start..start + self.width];
@@ -246,13 +261,17 @@ impl SameConv {
                 }
             }
         };
+        let spare = padded.spare_capacity_mut();
+        spare[len..len + PADDED_TAIL].fill(MaybeUninit::new(0.0));
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
-            channels.par_iter().zip(padded[..self.in_channels * plane].par_chunks_exact_mut(plane)).for_each(pad_channel);
+            channels.par_iter().zip(spare[..len].par_chunks_exact_mut(plane)).for_each(pad_channel);
         }
         #[cfg(not(feature = "rayon"))]
-        channels.iter().zip(padded[..self.in_channels * plane].chunks_exact_mut(plane)).for_each(pad_channel);
+        channels.iter().zip(spare[..len].chunks_exact_mut(plane)).for_each(pad_channel);
+        // SAFETY: `pad_channel` initialised each channel's plane, and the tail is zeroed above.
+        unsafe { padded.set_len(len + PADDED_TAIL) };
         padded
     }
 

@@ -11,6 +11,8 @@
 //! small copy next to the products. (As a stride-1 3x3 convolution on the input's four phases it
 //! took Winograd's path and was slower: 12 input channels are too few for its transforms to pay.)
 
+use core::mem::MaybeUninit;
+
 use super::shifted_gemm::{SameConv, Source, WeightValue};
 
 /// A 3x3 convolution at stride 2 with a padding of 1 on every side: input `[in_channels,
@@ -54,27 +56,35 @@ impl StridedConv {
     fn tap_planes(&self, input: &[f32]) -> Vec<f32> {
         let (height, width) = (self.height, self.width);
         let [rows, columns] = self.output_size();
-        let mut planes = vec![0.0f32; 9 * self.in_channels * rows * columns];
-        let fill = |(index, plane): (usize, &mut [f32])| {
+        // Zeroed a row at a time by the threads that fill it: zeroed all at once first, it was
+        // work for one thread while the others waited (and, in a browser worker's first pass, the
+        // first touch of fresh memory on that one thread).
+        let len = 9 * self.in_channels * rows * columns;
+        let mut planes = Vec::<f32>::with_capacity(len);
+        let fill = |(index, plane): (usize, &mut [MaybeUninit<f32>])| {
             let (channel, ky, kx) = (index / 9, index / 3 % 3, index % 3);
             let source = &input[channel * height * width..][..height * width];
             for (y, row) in plane.chunks_exact_mut(columns).enumerate() {
+                row.fill(MaybeUninit::new(0.0));
                 let Some(source_y) = (2 * y + ky).checked_sub(1).filter(|&sy| sy < height) else { continue };
                 let source_row = &source[source_y * width..][..width];
                 // Column x reads 2x + kx - 1: for kx = 0 the first one is padding.
                 let (skip, first) = if kx == 0 { (1, 1) } else { (0, kx - 1) };
                 for (value, &pixel) in row[skip..].iter_mut().zip(source_row[first..].iter().step_by(2)) {
-                    *value = pixel;
+                    value.write(pixel);
                 }
             }
         };
+        let spare = &mut planes.spare_capacity_mut()[..len];
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
-            planes.par_chunks_exact_mut(rows * columns).enumerate().for_each(fill);
+            spare.par_chunks_exact_mut(rows * columns).enumerate().for_each(fill);
         }
         #[cfg(not(feature = "rayon"))]
-        planes.chunks_exact_mut(rows * columns).enumerate().for_each(fill);
+        spare.chunks_exact_mut(rows * columns).enumerate().for_each(fill);
+        // SAFETY: `fill` wrote every row of every plane.
+        unsafe { planes.set_len(len) };
         planes
     }
 }
