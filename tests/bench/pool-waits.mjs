@@ -9,6 +9,7 @@
 // in Cargo.toml's release profile). A tool, not a test:
 //   node tests/bench/pool-waits.mjs [photo] [top]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, ready, traced, dist } from '../web/harness.mjs';
+import { threadProfiles } from './cpu-profiles.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const top = Number(process.argv[3] ?? 12);
@@ -25,30 +26,7 @@ const events = await traced(context, page, ['disabled-by-default-v8.cpu_profiler
 await close();
 await server.close();
 
-// One profile per thread: a Profile event with its start, then ProfileChunks adding nodes (with
-// their parents) and samples, each sample's time the delta before it.
-const threads = new Map();
-for (const event of events) {
-  const key = `${event.pid}:${event.id}`;
-  if (event.name === 'Profile') {
-    threads.set(key, { nodes: new Map(), parents: new Map(), samples: [], clock: event.args.data.startTime });
-  }
-}
-for (const event of events) {
-  const thread = event.name === 'ProfileChunk' && threads.get(`${event.pid}:${event.id}`);
-  if (!thread) continue;
-  const data = event.args?.data ?? {};
-  for (const node of data.cpuProfile?.nodes ?? []) {
-    thread.nodes.set(node.id, node.callFrame);
-    if (node.parent) thread.parents.set(node.id, node.parent);
-  }
-  const deltas = data.timeDeltas ?? [];
-  (data.cpuProfile?.samples ?? []).forEach((id, i) => {
-    thread.clock += deltas[i] ?? 0;
-    thread.samples.push({ time: thread.clock, id });
-  });
-}
-
+const threads = threadProfiles(events);
 const name = (thread, id) => thread.nodes.get(id)?.functionName || '(anonymous)';
 const waiting = (thread, id) => /Condvar>::wait/.test(name(thread, id));
 const kernel = /tile_product|transform_inputs/;
@@ -68,7 +46,7 @@ function weighted(thread) {
 }
 
 let [start, end] = [Infinity, -Infinity];
-for (const thread of threads.values()) {
+for (const thread of threads) {
   for (const { time, id } of thread.samples) {
     if (kernel.test(name(thread, id))) [start, end] = [Math.min(start, time), Math.max(end, time)];
   }
@@ -76,7 +54,7 @@ for (const thread of threads.values()) {
 const inPass = ({ time }) => time >= start && time <= end;
 console.log(`pass: ${((end - start) / 1000).toFixed(0)} ms from the first to the last kernel sample`);
 const pool = [];
-for (const thread of threads.values()) {
+for (const thread of threads) {
   const samples = weighted(thread).filter(inPass);
   const sum = (keep) => samples.filter(keep).reduce((total, sample) => total + sample.ms, 0).toFixed(0);
   const waits = sum(({ id }) => waiting(thread, id));

@@ -27,8 +27,12 @@ async function session(profile, work) {
     const page = await b.context.newPage();
     const passes = [];
     let ready;
-    page.on('console', (m) => { const r = /model ready in (\d+) ms .*MiB; (.*)\)$/.exec(m.text()); if (r) ready = `ready ${r[1]} ms (${r[2]})`; });
-    page.on('console', (m) => { const n = /cutout in \d+ ms \(decode \d+ ms, network (\d+) ms/.exec(m.text()); if (n) passes.push(Number(n[1])); });
+    page.on('console', (m) => {
+      const r = /model ready in (\d+) ms .*MiB; (.*)\)$/.exec(m.text());
+      if (r) ready = `ready ${r[1]} ms (${r[2]})`;
+      const n = /cutout in \d+ ms \(decode \d+ ms, network (\d+) ms/.exec(m.text());
+      if (n) passes.push(Number(n[1]));
+    });
     const result = await work(page, passes);
     await page.waitForTimeout(3000);
     await page.close();

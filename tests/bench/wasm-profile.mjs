@@ -5,6 +5,7 @@
 // names (`strip = "none"` for bgone-web in Cargo.toml's release profile). A tool, not a test:
 //   node tests/bench/wasm-profile.mjs [photo] [top]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, ready, traced, dist } from '../web/harness.mjs';
+import { threadProfiles } from './cpu-profiles.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const top = Number(process.argv[3] ?? 40);
@@ -16,24 +17,14 @@ await ready(page);
 await cutOut(page, photo, 'warm-up.png');
 const events = await traced(context, page, ['disabled-by-default-v8.cpu_profiler'], () => cutOut(page, photo, 'profiled.png'));
 
-// Each profile (one per thread) arrives as a Profile event, then ProfileChunks adding nodes and
-// samples; a sample's time is the delta before it.
-const profiles = new Map();
-for (const event of events) {
-  if (event.name !== 'ProfileChunk') continue;
-  const key = `${event.pid}:${event.id}`;
-  const profile = profiles.get(key) ?? { nodes: new Map(), self: new Map() };
-  profiles.set(key, profile);
-  const data = event.args?.data ?? {};
-  for (const node of data.cpuProfile?.nodes ?? []) profile.nodes.set(node.id, node.callFrame);
-  const samples = data.cpuProfile?.samples ?? [];
-  const deltas = data.timeDeltas ?? [];
-  samples.forEach((id, i) => profile.self.set(id, (profile.self.get(id) ?? 0) + (deltas[i] ?? 0)));
-}
+// A sample's time is the delta before it.
+const profiles = threadProfiles(events);
 const byFunction = new Map();
 let total = 0;
-for (const profile of profiles.values()) {
-  for (const [id, micros] of profile.self) {
+for (const profile of profiles) {
+  const self = new Map();
+  for (const { id, delta } of profile.samples) self.set(id, (self.get(id) ?? 0) + delta);
+  for (const [id, micros] of self) {
     const frame = profile.nodes.get(id);
     const name = frame ? frame.functionName || '(anonymous)' : `node ${id}`;
     if (['(idle)', '(program)', '(garbage collector)'].includes(name)) continue;
@@ -41,7 +32,7 @@ for (const profile of profiles.values()) {
     total += micros;
   }
 }
-console.log(`${profiles.size} threads profiled; ${(total / 1000).toFixed(0)} ms of samples outside idle`);
+console.log(`${profiles.length} threads profiled; ${(total / 1000).toFixed(0)} ms of samples outside idle`);
 for (const [name, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
   console.log(`${(micros / 1000).toFixed(1).padStart(8)} ms ${((100 * micros) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 160)}`);
 }

@@ -244,14 +244,8 @@ impl SameConv {
         let mut padded = Vec::<f32>::with_capacity(len + PADDED_TAIL);
         // Image rows in the band with its halo, and where the first lands in the band.
         let (from, to) = (first_row.saturating_sub(pad), (first_row + rows + pad).min(self.height));
-        // Each channel's plane is zeroed by the thread that fills it: zeroed all at once first,
-        // it was work for one thread while the others waited (and, in a browser worker's first
-        // pass, the first touch of fresh memory on that one thread).
         let pad_channel = |(source, dst): (&ChannelSource, &mut [MaybeUninit<f32>])| {
-            dst.fill(MaybeUninit::new(0.0));
-            // SAFETY: every element was just initialised, and `f32` has the layout of
-            // `MaybeUninit<f32>`.
-            let dst = unsafe { &mut *(core::ptr::from_mut(dst) as *mut [f32]) };
+            let dst = zeroed(dst);
             for y in from..to {
                 let start = (y + pad - first_row) * wp + pad;
                 let row = &mut dst[start..start + self.width];
@@ -316,6 +310,15 @@ impl SameConv {
             }
         }
     }
+}
+
+/// `block` zeroed, to be filled: for a buffer that the threads filling it zero a block each.
+/// Zeroed all at once first, such a buffer was work for one thread while the others waited (and,
+/// in a browser worker's first pass, the first touch of fresh memory, on that one thread).
+pub(super) fn zeroed(block: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    block.fill(MaybeUninit::new(0.0));
+    // SAFETY: every element was just initialised, and `f32` has the layout of `MaybeUninit<f32>`.
+    unsafe { &mut *(core::ptr::from_mut(block) as *mut [f32]) }
 }
 
 /// Floats past the last padded plane, for reads of whole register tiles (up to 47 floats past a

@@ -13,7 +13,7 @@
 
 use core::mem::MaybeUninit;
 
-use super::shifted_gemm::{SameConv, Source, WeightValue};
+use super::shifted_gemm::{SameConv, Source, WeightValue, zeroed};
 
 /// A 3x3 convolution at stride 2 with a padding of 1 on every side: input `[in_channels,
 /// height, width]`, output `[out_channels, ceil(height / 2), ceil(width / 2)]`.
@@ -56,22 +56,19 @@ impl StridedConv {
     fn tap_planes(&self, input: &[f32]) -> Vec<f32> {
         let (height, width) = (self.height, self.width);
         let [rows, columns] = self.output_size();
-        // Zeroed a row at a time by the threads that fill it: zeroed all at once first, it was
-        // work for one thread while the others waited (and, in a browser worker's first pass, the
-        // first touch of fresh memory on that one thread).
+        // Each plane zeroed by the thread that fills it (see `zeroed`).
         let len = 9 * self.in_channels * rows * columns;
         let mut planes = Vec::<f32>::with_capacity(len);
         let fill = |(index, plane): (usize, &mut [MaybeUninit<f32>])| {
             let (channel, ky, kx) = (index / 9, index / 3 % 3, index % 3);
             let source = &input[channel * height * width..][..height * width];
-            for (y, row) in plane.chunks_exact_mut(columns).enumerate() {
-                row.fill(MaybeUninit::new(0.0));
+            for (y, row) in zeroed(plane).chunks_exact_mut(columns).enumerate() {
                 let Some(source_y) = (2 * y + ky).checked_sub(1).filter(|&sy| sy < height) else { continue };
                 let source_row = &source[source_y * width..][..width];
                 // Column x reads 2x + kx - 1: for kx = 0 the first one is padding.
                 let (skip, first) = if kx == 0 { (1, 1) } else { (0, kx - 1) };
                 for (value, &pixel) in row[skip..].iter_mut().zip(source_row[first..].iter().step_by(2)) {
-                    value.write(pixel);
+                    *value = pixel;
                 }
             }
         };
@@ -83,7 +80,7 @@ impl StridedConv {
         }
         #[cfg(not(feature = "rayon"))]
         spare.chunks_exact_mut(rows * columns).enumerate().for_each(fill);
-        // SAFETY: `fill` wrote every row of every plane.
+        // SAFETY: `fill` zeroed every plane.
         unsafe { planes.set_len(len) };
         planes
     }
