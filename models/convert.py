@@ -20,9 +20,9 @@ import subprocess
 import sys
 import tarfile
 
-import blake3
 import numpy as np
 import onnx
+import xxhash
 from onnx import TensorProto, numpy_helper
 from safetensors.numpy import save_file
 
@@ -135,7 +135,8 @@ def upcast_to_fp32(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def manifest_is_current(out: pathlib.Path) -> bool:
+def weights_are_current(out: pathlib.Path) -> bool:
+    """Whether the weights in `out` are the ones its manifest lists, converted from this ONNX."""
     manifest_path, weights = out / MANIFEST_FILE, out / WEIGHTS_FILE
     if not (manifest_path.exists() and weights.exists()):
         return False
@@ -144,14 +145,41 @@ def manifest_is_current(out: pathlib.Path) -> bool:
         manifest.get("source", {}).get("onnx_sha256") == ONNX_SHA256
         and manifest.get("bytes") == weights.stat().st_size
         and manifest.get("sha256") == sha256_file(weights)
-        and manifest.get("blake3") == blake3_file(weights)
     )
 
 
-def blake3_file(path: pathlib.Path) -> str:
-    """The BLAKE3 of the file: what the browser checks its offline copy against at every start,
-    several times faster there than SHA-256 (src/browser/digest.rs)."""
-    return blake3.blake3(path.read_bytes()).hexdigest()
+def manifest_is_complete(out: pathlib.Path) -> bool:
+    """Whether the manifest lists everything this version writes (a manifest from an older
+    version is written again, without converting the weights again)."""
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    return manifest == manifest_for(out / WEIGHTS_FILE)
+
+
+def xxh3_file(path: pathlib.Path) -> str:
+    """The XXH3-128 of the file (canonical hex): what the browser checks the weights against as
+    they arrive and at every start from its offline copy, several times faster there than
+    SHA-256 or BLAKE3 (src/browser/digest.rs says why a non-cryptographic checksum is enough)."""
+    return xxhash.xxh3_128_hexdigest(path.read_bytes())
+
+
+def manifest_for(weights_path: pathlib.Path) -> dict:
+    return {
+        "id": MODEL_ID,
+        "name": "ISNet general use (fp16)",
+        "file": WEIGHTS_FILE,
+        "bytes": weights_path.stat().st_size,
+        "sha256": sha256_file(weights_path),
+        "input_size": INPUT_SIZE,
+        "normalization": {"mean": MEAN, "std": STD},
+        "source": {"npm": f"{PACKAGE}@{VERSION}", "model": "ISNet, xuebinqin/DIS (MIT)", "onnx_sha256": ONNX_SHA256},
+        "xxh3": xxh3_file(weights_path),
+    }
+
+
+def write_manifest(out: pathlib.Path) -> dict:
+    manifest = manifest_for(out / WEIGHTS_FILE)
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
 
 
 def main() -> None:
@@ -162,8 +190,12 @@ def main() -> None:
 
     onnx_fp16 = args.cache / "models" / "isnet-medium-fp16.onnx"
     onnx_fp32 = args.cache / "models" / "isnet-medium-fp32.onnx"
-    if manifest_is_current(args.out) and onnx_fp32.exists():
-        print(f"Model ready: {args.out / WEIGHTS_FILE} (nothing to do)")
+    if weights_are_current(args.out) and onnx_fp32.exists():
+        if manifest_is_complete(args.out):
+            print(f"Model ready: {args.out / WEIGHTS_FILE} (nothing to do)")
+        else:
+            write_manifest(args.out)
+            print(f"Model ready: {args.out / WEIGHTS_FILE} (manifest written again)")
         return
 
     package = fetch_package(args.cache)
@@ -177,18 +209,7 @@ def main() -> None:
     weights_path = args.out / WEIGHTS_FILE
     save_file(convert_weights(model), str(weights_path), metadata={"source": f"{PACKAGE}@{VERSION} {MODEL_KEY}"})
     weights_path.chmod(0o644)
-    manifest = {
-        "id": MODEL_ID,
-        "name": "ISNet general use (fp16)",
-        "file": WEIGHTS_FILE,
-        "bytes": weights_path.stat().st_size,
-        "sha256": sha256_file(weights_path),
-        "input_size": INPUT_SIZE,
-        "normalization": {"mean": MEAN, "std": STD},
-        "source": {"npm": f"{PACKAGE}@{VERSION}", "model": "ISNet, xuebinqin/DIS (MIT)", "onnx_sha256": ONNX_SHA256},
-        "blake3": blake3_file(weights_path),
-    }
-    (args.out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest = write_manifest(args.out)
     print(f"Model ready: {weights_path} ({manifest['bytes'] / 1e6:.1f} MB, sha256 {manifest['sha256'][:12]}...)")
 
 

@@ -44,7 +44,7 @@ fn record_for(manifest: &ModelManifest, cached_at: f64) -> ModelRecord {
     }
 }
 
-/// Reads the offline copy and checks it against the manifest's sha256. A damaged copy is deleted.
+/// Reads the offline copy and checks it against the manifest's checksum. A damaged copy is deleted.
 pub async fn check_cached(manifest: &ModelManifest) -> Cached {
     // The registry (IndexedDB) is asked while the cache is read, not before: tens of ms less.
     let (answer, registry_answer) = futures_channel::oneshot::channel();
@@ -53,17 +53,11 @@ pub async fn check_cached(manifest: &ModelManifest) -> Cached {
         let _ = answer.send(registry::get(&id).await.ok().flatten());
     });
     let mut check = digest::StreamingCheck::new(manifest);
-    // The threaded worker hashes the bytes at the end, on its pool (see `finish_check`).
-    let read = model_cache::read(manifest, |read| {
-        if !cfg!(feature = "threads") {
-            check.feed(read)
-        }
-    })
-    .await;
+    let read = model_cache::read(manifest, |read| check.feed(read)).await;
     startup_steps::step("read");
     let registered = registry_answer.await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
     match read {
-        Ok(Some(bytes)) => match finish_check(check, bytes).await {
+        Ok(Some(bytes)) => match check.finish(bytes) {
             Ok(bytes) => {
                 startup_steps::step("check");
                 let record = record_for(manifest, registered.map_or_else(now_epoch_ms, |r| r.cached_at));
@@ -82,22 +76,6 @@ pub async fn check_cached(manifest: &ModelManifest) -> Cached {
         Ok(None) => Cached::Absent(None),
         Err(error) => Cached::Absent(Some(error.to_string())),
     }
-}
-
-/// Ends the check of weights read from the cache: on the threaded worker's pool once it has
-/// started (both cores hash at once), else on this thread. After a browser restart, four visits
-/// each (`RESTART=1 node tests/bench/return-probe.mjs`): read 206-238 ms and check 38-46 ms, the
-/// model ready 283-326 ms after the worker began, against a read of 272-325 ms hashed piece by
-/// piece on the worker's thread and ready at 315-364 ms.
-async fn finish_check(
-    check: digest::StreamingCheck<'_>,
-    bytes: Vec<u8>,
-) -> Result<VerifiedWeights, bgone_core::model::ManifestError> {
-    #[cfg(feature = "threads")]
-    if crate::engine::start_threads().await.is_ok() {
-        return check.finish_on_pool(bytes);
-    }
-    check.finish(bytes)
 }
 
 /// Keeps verified weights for offline use and records them in the registry.

@@ -26,21 +26,21 @@ fn manifest_for(id: &str, weights: &[u8]) -> ModelManifest {
         sha256,
         input_size: 1024,
         normalization: Normalization { mean: [128.0; 3], std: [256.0; 3] },
-        blake3: String::new(),
+        xxh3: String::new(),
     }
 }
 
-/// The browser's check of the weights against the manifest's BLAKE3 (and by sha256 where a
+/// The browser's check of the weights against the manifest's XXH3-128 (and by sha256 where a
 /// manifest lists none), on good and on damaged bytes, whole and fed in pieces as they arrive.
 #[wasm_bindgen_test]
 fn weights_are_checked_whole_and_as_they_arrive() {
     use bgone_web::browser::digest::{StreamingCheck, verify};
     let weights: Vec<u8> = (0..10_000u32).map(|i| (i * 31 % 251) as u8).collect();
     let by_sha256 = manifest_for("digest", &weights);
-    let by_blake3 = ModelManifest { blake3: blake3::hash(&weights).to_hex().to_string(), ..by_sha256.clone() };
+    let by_xxh3 = ModelManifest { xxh3: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&weights)), ..by_sha256.clone() };
     let mut damaged = weights.clone();
     damaged[9_000] ^= 0x40;
-    for manifest in [&by_sha256, &by_blake3] {
+    for manifest in [&by_sha256, &by_xxh3] {
         let verified = verify(manifest, weights.clone()).expect("intact weights pass");
         assert_eq!(verified.as_bytes(), weights.as_slice());
         assert!(verify(manifest, damaged.clone()).is_err(), "damaged weights pass");
@@ -48,7 +48,7 @@ fn weights_are_checked_whole_and_as_they_arrive() {
     // As a read or a download feeds them: in pieces of odd sizes. A damaged file, a truncated
     // one, an intact one, and one fed only in part before it is finished.
     let fed = |bytes: &[u8]| {
-        let mut check = StreamingCheck::new(&by_blake3);
+        let mut check = StreamingCheck::new(&by_xxh3);
         let mut read = 0;
         while read < bytes.len() {
             read = (read + 1_500).min(bytes.len());
@@ -60,7 +60,7 @@ fn weights_are_checked_whole_and_as_they_arrive() {
     assert!(fed(&damaged).finish(damaged.clone()).is_err(), "damaged weights pass when fed in pieces");
     let truncated = weights[..8_192].to_vec();
     assert!(fed(&truncated).finish(truncated.clone()).is_err(), "a truncated file passes");
-    let mut partly = StreamingCheck::new(&by_blake3);
+    let mut partly = StreamingCheck::new(&by_xxh3);
     partly.feed(&weights[..4_000]);
     assert!(partly.finish(weights.clone()).is_ok(), "intact weights fail when fed only in part");
 }

@@ -198,7 +198,7 @@ test('a new version waits for the user, then replaces every file at once and kee
   }
 });
 
-test('the model is verified before use, against the BLAKE3 in its manifest: a damaged offline copy is replaced', async () => {
+test('the model is verified before use, against the XXH3-128 checksum in its manifest: a damaged offline copy is replaced', async () => {
   const { context, close } = await browser();
   try {
     const page = await context.newPage();

@@ -12,11 +12,13 @@ pub struct ModelManifest {
     pub sha256: String,
     pub input_size: usize,
     pub normalization: Normalization,
-    /// The BLAKE3 of the whole file (hex); empty in manifests written before it. The browser
-    /// checks the weights against it as they arrive (src/browser/digest.rs): in WebAssembly it
-    /// costs a fraction of SHA-256 there.
+    /// The XXH3-128 of the whole file (hex, canonical big-endian as `xxhsum -H2` prints it);
+    /// empty in manifests written before it. The browser checks the weights against it as they
+    /// arrive and at every start from its offline copy (src/browser/digest.rs, which says why a
+    /// checksum that is not cryptographic is enough there): in WebAssembly it costs a fraction of
+    /// SHA-256 and of BLAKE3.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub blake3: String,
+    pub xxh3: String,
 }
 
 /// Per channel `(value - mean) / std` on 0..=255 RGB values.
@@ -49,14 +51,14 @@ impl ModelManifest {
         Ok(VerifiedWeights { bytes: weights.into(), sha256: self.sha256.clone() })
     }
 
-    /// As [`Self::verified`], with the BLAKE3 of `weights` computed by the caller. A manifest
-    /// without a BLAKE3 proves nothing this way: the caller checks [`Self::blake3`] first.
-    pub fn verified_by_blake3(&self, weights: Vec<u8>, blake3: &[u8]) -> Result<VerifiedWeights, ManifestError> {
-        let actual = hex(blake3);
-        if self.blake3.is_empty() || weights.len() as u64 != self.bytes || actual != self.blake3 {
+    /// As [`Self::verified`], with the XXH3-128 of `weights` computed by the caller. A manifest
+    /// without one proves nothing this way: the caller checks [`Self::xxh3`] first.
+    pub fn verified_by_xxh3(&self, weights: Vec<u8>, xxh3: u128) -> Result<VerifiedWeights, ManifestError> {
+        let actual = format!("{xxh3:032x}");
+        if self.xxh3.is_empty() || weights.len() as u64 != self.bytes || actual != self.xxh3 {
             return Err(ManifestError::Checksum {
                 expected: self.sha256.clone(),
-                actual: format!("a different file (BLAKE3 {actual}, expected {})", self.blake3),
+                actual: format!("a different file (XXH3-128 {actual}, expected {})", self.xxh3),
                 expected_bytes: self.bytes,
                 actual_bytes: weights.len() as u64,
             });
@@ -82,7 +84,7 @@ impl ModelManifest {
     }
 }
 
-/// Weights whose length and sha256 or BLAKE3 matched a manifest (made only by
+/// Weights whose length and sha256 or XXH3-128 matched a manifest (made only by
 /// `ModelManifest::verified*`). Cloning shares the bytes: the network reads them in place while
 /// the browser stores its offline copy from them, and the WebGPU engine keeps them for the CPU
 /// without a second 88 MB.
@@ -121,6 +123,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xxhash_rust::xxh3::xxh3_128;
 
     fn manifest(weights: &[u8]) -> ModelManifest {
         ModelManifest {
@@ -131,25 +134,34 @@ mod tests {
             sha256: hex(&Sha256::digest(weights)),
             input_size: 64,
             normalization: Normalization { mean: [0.0; 3], std: [1.0; 3] },
-            blake3: blake3::hash(weights).to_hex().to_string(),
+            xxh3: format!("{:032x}", xxh3_128(weights)),
         }
     }
 
     #[test]
-    fn blake3_proves_the_file_and_catches_one_changed_byte() {
+    fn xxh3_proves_the_file_and_catches_one_changed_byte() {
         let weights: Vec<u8> = (0..5000u32).map(|i| (i * 13) as u8).collect();
         let manifest = manifest(&weights);
-        let verified = manifest.verified_by_blake3(weights.clone(), blake3::hash(&weights).as_bytes()).unwrap();
+        let verified = manifest.verified_by_xxh3(weights.clone(), xxh3_128(&weights)).unwrap();
         assert!(verified.matches(&manifest));
 
         let mut damaged = weights.clone();
         damaged[4321] ^= 0x10;
-        let error = manifest.verified_by_blake3(damaged.clone(), blake3::hash(&damaged).as_bytes()).unwrap_err();
-        assert!(error.to_string().contains("BLAKE3"), "{error}");
-        // A file of another length, or a manifest that lists no BLAKE3: never verified this way.
+        let error = manifest.verified_by_xxh3(damaged.clone(), xxh3_128(&damaged)).unwrap_err();
+        assert!(error.to_string().contains("XXH3"), "{error}");
+        // A file of another length, or a manifest that lists no XXH3: never verified this way.
         let short = weights[..4999].to_vec();
-        assert!(manifest.verified_by_blake3(short.clone(), blake3::hash(&short).as_bytes()).is_err());
-        let without = ModelManifest { blake3: String::new(), ..manifest };
-        assert!(without.verified_by_blake3(weights.clone(), blake3::hash(&weights).as_bytes()).is_err());
+        assert!(manifest.verified_by_xxh3(short.clone(), xxh3_128(&short)).is_err());
+        let without = ModelManifest { xxh3: String::new(), ..manifest };
+        assert!(without.verified_by_xxh3(weights.clone(), xxh3_128(&weights)).is_err());
+    }
+
+    /// The hex is the canonical form that models/convert.py writes (Python's `xxhash`, as
+    /// `xxhsum -H2` prints it): the high 64 bits first. These are the reference implementation's
+    /// digests of "" and of "abc".
+    #[test]
+    fn xxh3_hex_is_the_canonical_form() {
+        assert_eq!(format!("{:032x}", xxh3_128(b"")), "99aa06d3014798d86001c324468d497f");
+        assert_eq!(format!("{:032x}", xxh3_128(b"abc")), "06b05ab6733a618578af5f94892f3950");
     }
 }
