@@ -4,9 +4,11 @@
 //! It was SHA-256 with the browser's SubtleCrypto, chunk by chunk against a list of per-chunk
 //! digests: reading the 88 MB from Cache Storage took 110 ms and reading and hashing it 335 ms
 //! (Chromium 148, 2 cores). Then BLAKE3 in WebAssembly SIMD (the `blake3` crate), at the end of
-//! a read from the cache on both of the pool's threads: 31-45 ms of every start, 66 ms of one
-//! core. XXH3-128 (`xxhash-rust`, its SIMD128 kernel) hashes the same 88 MB in 4-10 ms on one
-//! thread, so it is fed each piece as it arrives, while the piece is still in the CPU's cache.
+//! a read from the cache on both of the pool's threads: 31-45 ms of every start (66-69 ms of one
+//! thread, timed in node 20). XXH3-128 (`xxhash-rust`, its SIMD128 kernel) hashes the same 88 MB
+//! in 4-10 ms on one thread (timed the same way), so it is fed each piece as the read copies it
+//! in, while the piece is still in the CPU's cache; the model is ready 35-45 ms sooner (README,
+//! Model cache).
 //!
 //! A checksum that is not cryptographic is enough here. What it must catch is an accident: a
 //! copy the browser damaged or cut short, a download that broke off, a file of another version
