@@ -65,6 +65,35 @@ fn weights_are_checked_whole_and_as_they_arrive() {
     assert!(partly.finish(weights.clone()).is_ok(), "intact weights fail when fed only in part");
 }
 
+/// A response body read into the memory whole, in more than one piece: a byte stream (a
+/// `Response`'s, read with one buffer of our own) and any other stream (a new buffer per chunk).
+#[wasm_bindgen_test]
+async fn bodies_are_read_whole_from_byte_streams_and_others() {
+    use bgone_web::browser::body_stream::read_all;
+    let bytes: Vec<u8> = (0..10_000_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    let response = |bytes: &[u8]| web_sys::Response::new_with_opt_u8_array(Some(&mut bytes.to_vec())).unwrap();
+    // Chromium's bodies are byte streams: the reader this module tries first can take them.
+    assert!(web_sys::ReadableStreamByobReader::new(&response(&bytes).body().unwrap()).is_ok());
+
+    let mut pieces = 0;
+    let read = read_all(response(&bytes).body().unwrap(), bytes.len(), |_| pieces += 1).await.unwrap();
+    assert!(read == bytes, "a byte stream was not read whole ({} of {} bytes)", read.len(), bytes.len());
+    assert!(pieces >= 3, "10 MB read in {pieces} pieces of at most 4 MiB");
+
+    let chunks = js_sys::Function::new_with_args(
+        "bytes",
+        "return new ReadableStream({ start(c) { for (let i = 0; i < bytes.length; i += 300000) \
+         c.enqueue(bytes.slice(i, i + 300000)); c.close(); } })",
+    );
+    let stream: web_sys::ReadableStream =
+        chunks.call1(&wasm_bindgen::JsValue::NULL, &js_sys::Uint8Array::from(&bytes[..])).unwrap().unchecked_into();
+    assert!(web_sys::ReadableStreamByobReader::new(&stream).is_err(), "not a byte stream");
+    let mut pieces = 0;
+    let read = read_all(stream, bytes.len(), |_| pieces += 1).await.unwrap();
+    assert!(read == bytes, "a stream of chunks was not read whole ({} of {} bytes)", read.len(), bytes.len());
+    assert_eq!(pieces, 34);
+}
+
 #[wasm_bindgen_test]
 fn query_forces_engine_and_size() {
     let parsed = query::parse("?engine=cpu&size=256");
