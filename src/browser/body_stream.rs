@@ -5,8 +5,8 @@
 //! Where the body is a byte stream (Chromium's fetch and Cache Storage bodies are), it is read
 //! with a BYOB reader into one buffer of our own, again and again: the default reader hands over
 //! a new buffer per chunk, 88 MB of them for the model, which the garbage collector then frees
-//! beside the first pass. With one buffer the model was ready 20-40 ms sooner on a return visit
-//! in the same browser and a restarted visit started 70 ms sooner (README, Model cache).
+//! beside the first pass. With one buffer a return visit's model is ready sooner and its first
+//! pass is slowed less (measured in the README, Model cache).
 
 use js_sys::{ArrayBuffer, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
