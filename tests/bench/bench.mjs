@@ -286,16 +286,16 @@ if (s.ours) {
     const list = s[side].visits[kind];
     return list.find((v) => v.ms === median(list.map((x) => x.ms)));
   };
+  // A figure and, with more than one visit, each visit's.
+  const withEach = (figure, ratios) => `${figure.toFixed(2)}×${ratios.length > 1 ? ` (${ratios.map((r) => r.toFixed(2)).join(', ')})` : ''}`;
   const over = (side, kind) => {
     const { visits: { [kind]: list }, warm } = s[side];
-    const each = list.length > 1 ? ` (${list.map((v) => (v.ms / warm).toFixed(2)).join(', ')})` : '';
-    return `${(middle(side, kind).ms / warm).toFixed(2)}×${each}`;
+    return withEach(middle(side, kind).ms / warm, list.map((v) => v.ms / warm));
   };
   // The same visits over the next cutout in their own page.
   const overNext = (side, kind) => {
     const ratios = s[side].visits[kind].map((v) => v.ms / v.next);
-    const each = ratios.length > 1 ? ` (${ratios.map((r) => r.toFixed(2)).join(', ')})` : '';
-    return `${median(ratios).toFixed(2)}×${each}`;
+    return withEach(median(ratios), ratios);
   };
   const of = RETURNS > 1 ? `, median of ${RETURNS}` : '';
   const KINDS = [

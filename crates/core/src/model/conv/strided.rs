@@ -11,7 +11,7 @@
 //! small copy next to the products. (As a stride-1 3x3 convolution on the input's four phases it
 //! took Winograd's path and was slower: 12 input channels are too few for its transforms to pay.)
 
-use core::mem::MaybeUninit;
+use std::mem::MaybeUninit;
 
 use super::shifted_gemm::{SameConv, Source, WeightValue, zeroed};
 
