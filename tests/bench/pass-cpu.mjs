@@ -1,0 +1,63 @@
+// The CPU time a same-browser return visit spends beyond a warm cutout, by thread: a fresh
+// profile is installed by one visit (the CPU engine, a cutout), then VISITS times (default 3),
+// WAIT ms (default 3000) after the last page closed, a new page opens and cuts out the photo
+// twice. For each visit it prints the first cutout's time from the navigation and the second's;
+// then the CPU time (from /proc, in ticks of 10 ms) of every Chromium thread over the first
+// cutout (the navigation and start-up included) and over the second, summed over the visits and
+// grouped by process type and thread name, with the difference: the start-up's work and whatever
+// else ran beside the first pass. A tool, not a test:
+//   VISITS=4 node tests/bench/pass-cpu.mjs [photo]   (dist/ as built; BGONE_DIST=path)
+import { serve, browser, cutOut, dist, chromiumThreadCpu, processTable, descends } from '../web/harness.mjs';
+
+const photo = process.argv[2] ?? 'chelsea.png';
+const server = await serve(dist);
+const { context, close } = await browser();
+
+/** CPU ms so far of this run's Chromium threads, by "process type / thread name". */
+function cpuByThread() {
+  const table = processTable();
+  const totals = new Map();
+  for (const { type, pid, name, ms } of chromiumThreadCpu().values()) {
+    if (!descends(table, Number(pid), process.pid)) continue;
+    const key = `${type} / ${name.replace(/[0-9]+$/, '').trim()}`;
+    totals.set(key, (totals.get(key) ?? 0) + ms);
+  }
+  return totals;
+}
+
+/** Adds what each thread used between `before` and `after` to `sums`. */
+function addUse(sums, before, after) {
+  for (const [key, ms] of after) sums.set(key, (sums.get(key) ?? 0) + ms - (before.get(key) ?? 0));
+}
+
+{
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?engine=cpu`);
+  await cutOut(page, photo, `install-${photo}`);
+  await page.close();
+}
+const [first, second] = [new Map(), new Map()];
+for (let visit = 0; visit < Number(process.env.VISITS ?? 3); visit++) {
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.WAIT ?? 3000)));
+  const page = await context.newPage();
+  const [c0, t0] = [cpuByThread(), performance.now()];
+  await page.goto(`${server.url}/?engine=cpu`);
+  await cutOut(page, photo, `first-${visit}-${photo}`);
+  const [c1, t1] = [cpuByThread(), performance.now()];
+  await cutOut(page, photo, `second-${visit}-${photo}`);
+  const [c2, t2] = [cpuByThread(), performance.now()];
+  await page.close();
+  console.log(`visit ${visit + 1}: first cutout ${(t1 - t0).toFixed(0)} ms from the navigation, the second ${(t2 - t1).toFixed(0)} ms, ${((t1 - t0) / (t2 - t1)).toFixed(2)}x`);
+  addUse(first, c0, c1);
+  addUse(second, c1, c2);
+}
+await close();
+await server.close();
+
+console.log('\nCPU ms, summed over the visits: first cutout (from the navigation), second, difference');
+const extra = (key) => (first.get(key) ?? 0) - (second.get(key) ?? 0);
+const keys = [...new Set([...first.keys(), ...second.keys()])].sort((a, b) => extra(b) - extra(a));
+const row = (a, b, name) => console.log(`${String(a).padStart(7)} ${String(b).padStart(7)} ${String(a - b).padStart(7)}  ${name}`);
+for (const key of keys) if (first.get(key) || second.get(key)) row(first.get(key) ?? 0, second.get(key) ?? 0, key);
+const sum = (m) => [...m.values()].reduce((a, b) => a + b, 0);
+row(sum(first), sum(second), 'all threads');
