@@ -145,19 +145,19 @@ impl AppState {
     }
 
     pub fn apply_update(self) {
-        if let Some(registration) = self.registration.get_value() {
-            if let Err(error) = service_worker::apply_update(&registration) {
-                self.shell.set(ShellState::Failed(error.to_string()));
-            }
+        if let Some(registration) = self.registration.get_value()
+            && let Err(error) = service_worker::apply_update(&registration)
+        {
+            self.shell.set(ShellState::Failed(error.to_string()));
         }
     }
 
     pub fn install(self) {
         let Some(prompt) = self.install_prompt.get_value() else { return };
-        if let Ok(function) = js_sys::Reflect::get(&prompt, &"prompt".into()) {
-            if let Some(function) = wasm_bindgen::JsCast::dyn_ref::<js_sys::Function>(&function) {
-                let _ = function.call0(&prompt);
-            }
+        if let Ok(function) = js_sys::Reflect::get(&prompt, &"prompt".into())
+            && let Some(function) = wasm_bindgen::JsCast::dyn_ref::<js_sys::Function>(&function)
+        {
+            let _ = function.call0(&prompt);
         }
         self.install_prompt.set_value(None::<JsValue>);
         self.can_install.set(false);

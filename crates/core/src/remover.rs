@@ -133,12 +133,7 @@ fn engine_label(device: &Device) -> &'static str {
 /// innermost cause only.
 fn root_cause(detail: &str) -> String {
     let body = detail.split("Backtrace:").next().unwrap_or(detail);
-    body.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && *line != "Caused by:")
-        .next_back()
-        .unwrap_or("unknown error")
-        .to_owned()
+    body.lines().map(str::trim).rfind(|line| !line.is_empty() && *line != "Caused by:").unwrap_or("unknown error").to_owned()
 }
 
 #[cfg(test)]

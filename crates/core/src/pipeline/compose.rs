@@ -39,9 +39,9 @@ pub fn on_background(photo: &DynamicImage, alpha: &GrayImage, background: [u8; 3
     let mut out = RgbImage::new(cut.width(), cut.height());
     for (target, source) in out.pixels_mut().zip(cut.pixels()) {
         let a = u16::from(source.0[3]);
-        for channel in 0..3 {
-            let blended = u16::from(source.0[channel]) * a + u16::from(background[channel]) * (255 - a);
-            target.0[channel] = ((blended + 127) / 255) as u8;
+        for ((target, &subject), &under) in target.0.iter_mut().zip(&source.0[..3]).zip(&background) {
+            let blended = u16::from(subject) * a + u16::from(under) * (255 - a);
+            *target = ((blended + 127) / 255) as u8;
         }
     }
     out

@@ -39,6 +39,8 @@ const CHANNEL_BLOCK: usize = 64;
 
 /// Every kernel this CPU can run, fastest first (natively, the instruction sets are detected at
 /// run time, so one binary uses AVX-512 where it exists and AVX2 where it does not).
+// Which pushes exist depends on the target (none, one or two), so no `vec![]` fits them all.
+#[allow(clippy::vec_init_then_push)]
 pub fn available() -> Vec<TileKernel> {
     #[allow(unused_mut)]
     let mut kernels = Vec::new();
