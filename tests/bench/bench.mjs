@@ -4,7 +4,7 @@
 //   node bench.mjs [--runs N] [--returns N] [--photos a.png,b.jpg] [--engines cpu,webgpu]
 // Photos are names in tests/fixtures/photos or paths to any other (a 12 MP one of your own).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,7 @@ async function newPage(context) {
 
 /** Where each photo is copied under its fresh name before it goes into the file input. */
 const handedOver = mkdtempSync(join(tmpdir(), 'bgone-bench-photos-'));
+process.on('exit', () => rmSync(handedOver, { recursive: true, force: true }));
 
 /** Hands one photo to the page (under a fresh name) and waits for its cutout. `ms`: on the
  *  page's clock, from the file going in (or, with `fromNavigation`, from the start of the

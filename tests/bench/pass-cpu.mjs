@@ -7,23 +7,11 @@
 // grouped by process type and thread name, with the difference: the start-up's work and whatever
 // else ran beside the first pass. A tool, not a test:
 //   VISITS=4 node tests/bench/pass-cpu.mjs [photo]   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, dist, chromiumThreadCpu, processTable, descends } from '../web/harness.mjs';
+import { serve, browser, cutOut, dist, chromiumCpuByThread as cpuByThread } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const server = await serve(dist);
 const { context, close } = await browser();
-
-/** CPU ms so far of this run's Chromium threads, by "process type / thread name". */
-function cpuByThread() {
-  const table = processTable();
-  const totals = new Map();
-  for (const { type, pid, name, ms } of chromiumThreadCpu().values()) {
-    if (!descends(table, Number(pid), process.pid)) continue;
-    const key = `${type} / ${name.replace(/[0-9]+$/, '').trim()}`;
-    totals.set(key, (totals.get(key) ?? 0) + ms);
-  }
-  return totals;
-}
 
 /** Adds what each thread used between `before` and `after` to `sums`. */
 function addUse(sums, before, after) {

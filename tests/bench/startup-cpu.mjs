@@ -6,22 +6,9 @@
 // whether the start is waiting (CPU well under 2 cores' worth of the time) or working.
 // A tool, not a test:
 //   ROUNDS=4 node tests/bench/startup-cpu.mjs   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, dist, stopServiceWorkers, processTable, median, chromiumThreadCpu, descends } from '../web/harness.mjs';
+import { serve, browser, cutOut, dist, stopServiceWorkers, median, chromiumCpuByThread as cpuByThread } from '../web/harness.mjs';
 
 const server = await serve(dist);
-
-/** CPU milliseconds so far of this run's Chromium threads, summed by "process type / thread name"
- *  (numbers dropped from the name, so a pool's threads add up). */
-function cpuByThread() {
-  const table = processTable();
-  const totals = new Map();
-  for (const { type, pid, name, ms } of chromiumThreadCpu().values()) {
-    if (!descends(table, Number(pid), process.pid)) continue;
-    const key = `${type} / ${name.replace(/[0-9]+$/, '').trim()}`;
-    totals.set(key, (totals.get(key) ?? 0) + ms);
-  }
-  return totals;
-}
 
 let b = await browser();
 {

@@ -231,6 +231,19 @@ export function descends(table, pid, rootPid) {
   return false;
 }
 
+/** CPU milliseconds so far of the Chromium threads this process started, summed by "process
+ *  type / thread name" (numbers dropped from the name, so a pool's threads add up). */
+export function chromiumCpuByThread() {
+  const table = processTable();
+  const totals = new Map();
+  for (const { type, pid, name, ms } of chromiumThreadCpu().values()) {
+    if (!descends(table, Number(pid), process.pid)) continue;
+    const key = `${type} / ${name.replace(/[0-9]+$/, '').trim()}`;
+    totals.set(key, (totals.get(key) ?? 0) + ms);
+  }
+  return totals;
+}
+
 /** Memory of the Chromium renderer processes below `rootPid` (the page and its workers live
  *  there), in KiB: the sum of their VmRSS, and the largest VmHWM. Read from /proc, since CDP
  *  reports no process memory. */
