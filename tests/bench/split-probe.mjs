@@ -15,9 +15,9 @@ const installed = await context.newPage();
 await installed.goto(`${server.url}/?engine=cpu&size=256`);
 await cutOut(installed, 'chelsea.png');
 const length = await installed.evaluate(async (cuts) => {
-  const name = (await caches.keys()).find((n) => n.startsWith('bgone-model'));
-  const [request] = await (await caches.open(name)).keys();
-  const bytes = new Uint8Array(await (await (await caches.open(name)).match(request)).arrayBuffer());
+  const model = await caches.open((await caches.keys()).find((n) => n.startsWith('bgone-model')));
+  const [request] = await model.keys();
+  const bytes = new Uint8Array(await (await model.match(request)).arrayBuffer());
   const scratch = await caches.open('probe-split');
   for (const n of cuts) {
     const size = Math.ceil(bytes.length / n);

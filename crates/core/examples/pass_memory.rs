@@ -42,34 +42,31 @@ unsafe impl GlobalAlloc for Counting {
 
 impl Counting {
     fn note(&self, p: *mut u8, size: usize, alloc: bool) {
-        // Every block counts towards the live bytes; the large ones are listed while a pass runs.
+        // Every block counts towards the live bytes; the peak and the large blocks are followed
+        // only while a pass runs.
+        let live =
+            if alloc { LIVE.fetch_add(size, Ordering::SeqCst) + size } else { LIVE.fetch_sub(size, Ordering::SeqCst) - size };
         if !TRACK.load(Ordering::Relaxed) {
-            if alloc {
-                LIVE.fetch_add(size, Ordering::SeqCst);
-            } else {
-                LIVE.fetch_sub(size, Ordering::SeqCst);
-            }
             return;
         }
-        if alloc {
-            let live = LIVE.fetch_add(size, Ordering::SeqCst) + size;
-            if size >= BIG {
-                let seq = SEQ.fetch_add(1, Ordering::SeqCst);
-                let mut blocks = BLOCKS.lock().unwrap();
-                blocks.push((p as usize, size, seq));
-                TIMELINE.lock().unwrap().push((size as isize, live));
-                if live > PEAK.load(Ordering::SeqCst) {
-                    PEAK.store(live, Ordering::SeqCst);
-                    *AT_PEAK.lock().unwrap() = blocks.clone();
-                }
-            } else if live > PEAK.load(Ordering::SeqCst) {
-                PEAK.store(live, Ordering::SeqCst);
-            }
-        } else {
-            let live = LIVE.fetch_sub(size, Ordering::SeqCst) - size;
+        if !alloc {
             if size >= BIG {
                 BLOCKS.lock().unwrap().retain(|b| b.0 != p as usize);
                 TIMELINE.lock().unwrap().push((-(size as isize), live));
+            }
+            return;
+        }
+        let peak = live > PEAK.load(Ordering::SeqCst);
+        if peak {
+            PEAK.store(live, Ordering::SeqCst);
+        }
+        if size >= BIG {
+            let seq = SEQ.fetch_add(1, Ordering::SeqCst);
+            let mut blocks = BLOCKS.lock().unwrap();
+            blocks.push((p as usize, size, seq));
+            TIMELINE.lock().unwrap().push((size as isize, live));
+            if peak {
+                *AT_PEAK.lock().unwrap() = blocks.clone();
             }
         }
     }
