@@ -2,6 +2,8 @@
 //! the page never freezes. Built by Trunk from index.html (`data-type="worker"`).
 
 #[cfg(target_arch = "wasm32")]
+mod constructors;
+#[cfg(target_arch = "wasm32")]
 mod engine;
 #[cfg(target_arch = "wasm32")]
 mod model_fetch;
@@ -16,6 +18,7 @@ mod store_in_flight;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    constructors::run_once();
     runtime::start();
 }
 

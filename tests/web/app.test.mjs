@@ -23,6 +23,13 @@ async function clickLatencyMs(page, locator) {
   return page.evaluate(() => window.__clickDelays[0]);
 }
 
+/** How many times the static constructors of the worker whose script is `loader` have run. */
+function constructorRuns(page, loader) {
+  const worker = page.workers().find((w) => w.url().includes(loader));
+  assert.ok(worker, `no ${loader} worker`);
+  return worker.evaluate(async () => (await wasm_bindgen()).constructor_runs());
+}
+
 test("the page's own WebAssembly holds the UI only, not the engine", () => {
   // The page loads this before it can start the worker: every MB of it delays a return visit's
   // first cutout. The engine (Burn, the WebGPU compiler) belongs in the workers; a change that
@@ -85,6 +92,7 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
     console.log(`CPU engine vs native CLI: IoU ${score.toFixed(4)}`);
     assert.ok(score >= 0.99, `IoU ${score} < 0.99`);
     await page.locator('[data-testid="status"][data-state="done"]').waitFor();
+    assert.equal(await constructorRuns(page, 'bgone-cpu-worker_loader'), 1);
     // A clean console from the page, its worker and the worker's threads, start to cutout.
     assert.deepEqual(complaints, []);
   } finally {
@@ -203,6 +211,9 @@ test('WebGPU engine at 256: its mask matches the CPU engine at the same size', a
     assert.equal(await ready(gpu), 'webgpu');
     await gpu.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
     const gpuAlpha = channel(await resultPng(gpu, 'chelsea.png'), 3);
+    // The worker's static constructors (the WebGPU compiler's registrations) ran once, not again
+    // at each of the thousands of calls from JavaScript into the worker a cutout makes.
+    assert.equal(await constructorRuns(gpu, 'bgone-worker_loader'), 1);
 
     const cpu = await context.newPage();
     await cpu.goto(`${server.url}/?engine=cpu&size=256`);
