@@ -11,7 +11,7 @@
 // JS_FLAGS=--trace-wasm-compilation-times DEBUG=pw:browser (V8 prints them to the renderer's
 // stdout; function numbers, as the release build has no names):
 //   VISITS=1 node tests/bench/compile-trace.mjs [photo]   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, traced, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, visitOnce, traced, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const server = await serve(dist);
@@ -19,10 +19,7 @@ let { context, close, profile } = await browser();
 const pause = () => new Promise((resolve) => setTimeout(resolve, 3000));
 
 for (let visit = 0; visit <= Number(process.env.VISITS ?? 0); visit++) {
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?engine=cpu`);
-  await cutOut(page, photo, `visit-${visit}-${photo}`);
-  await page.close();
+  await visitOnce(context, server.url, photo, `visit-${visit}-${photo}`);
   await pause();
 }
 

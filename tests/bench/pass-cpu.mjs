@@ -7,7 +7,7 @@
 // grouped by process type and thread name, with the difference: the start-up's work and whatever
 // else ran beside the first pass. A tool, not a test:
 //   VISITS=4 node tests/bench/pass-cpu.mjs [photo]   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, dist, chromiumCpuByThread as cpuByThread } from '../web/harness.mjs';
+import { serve, browser, cutOut, visitOnce, dist, chromiumCpuByThread as cpuByThread } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
 const server = await serve(dist);
@@ -18,12 +18,7 @@ function addUse(sums, before, after) {
   for (const [key, ms] of after) sums.set(key, (sums.get(key) ?? 0) + ms - (before.get(key) ?? 0));
 }
 
-{
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?engine=cpu`);
-  await cutOut(page, photo, `install-${photo}`);
-  await page.close();
-}
+await visitOnce(context, server.url, photo, `install-${photo}`);
 const [first, second] = [new Map(), new Map()];
 for (let visit = 0; visit < Number(process.env.VISITS ?? 3); visit++) {
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.WAIT ?? 3000)));

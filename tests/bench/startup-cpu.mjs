@@ -6,19 +6,13 @@
 // whether the start is waiting (CPU well under 2 cores' worth of the time) or working.
 // A tool, not a test:
 //   ROUNDS=4 node tests/bench/startup-cpu.mjs   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, dist, stopServiceWorkers, median, chromiumCpuByThread as cpuByThread } from '../web/harness.mjs';
+import { serve, browser, visitOnce, dist, stopServiceWorkers, median, chromiumCpuByThread as cpuByThread } from '../web/harness.mjs';
 
 const server = await serve(dist);
 
 let b = await browser();
-{
-  const page = await b.context.newPage();
-  await page.goto(`${server.url}/?engine=cpu`);
-  await cutOut(page, 'chelsea.png', 'install.png');
-  await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor();
-  await page.close();
-  await stopServiceWorkers(b.context);
-}
+await visitOnce(b.context, server.url, 'chelsea.png', 'install.png', { offline: true });
+await stopServiceWorkers(b.context);
 const profile = b.profile;
 await b.close({ keepProfile: true });
 

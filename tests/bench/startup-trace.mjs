@@ -8,7 +8,7 @@
 // main thread), so compare visits traced alike. RESTART=1 starts the browser again first.
 // A tool, not a test:
 //   WIN=20 SPAN=500 node tests/bench/startup-trace.mjs   (dist/ as built; BGONE_DIST=path)
-import { serve, browser, cutOut, traced, dist } from '../web/harness.mjs';
+import { serve, browser, cutOut, visitOnce, traced, dist } from '../web/harness.mjs';
 
 const WIN = Number(process.env.WIN ?? 20) * 1000;
 const SPAN = Number(process.env.SPAN ?? 500) * 1000;
@@ -16,13 +16,8 @@ const WINDOWS = Math.ceil(SPAN / WIN);
 
 const server = await serve(dist);
 let { context, close, profile } = await browser();
-{
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?engine=cpu`);
-  await cutOut(page, 'chelsea.png', 'first.png');
-  await page.close();
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-}
+await visitOnce(context, server.url, 'chelsea.png', 'first.png');
+await new Promise((resolve) => setTimeout(resolve, 3000));
 if (process.env.RESTART) {
   await close({ keepProfile: true });
   ({ context, close } = await browser({ profile }));
