@@ -1,7 +1,11 @@
 //! Working offline and proving privacy: the model's own cache, the readiness registry, storage
-//! quota and persistence, the service worker, and the count of requests that left the page.
-//! `model_cache`, `registry` and `request_log` work in the page and in the worker alike.
+//! quota and persistence, the service worker, and the count of requests that left the page; and
+//! the record of GPUs the network ran correctly on, kept in the same IndexedDB database.
+//! `model_cache`, `registry`, `gpu_passes` and `request_log` work in the page and in the worker
+//! alike.
 
+mod database;
+pub mod gpu_passes;
 pub mod model_cache;
 pub mod registry;
 pub mod request_log;

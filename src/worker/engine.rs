@@ -29,6 +29,8 @@ pub struct Opened {
     pub note: Option<String>,
     /// On WebGPU, the weights, kept so an image the GPU fails on can be finished on the CPU.
     pub weights: Option<VerifiedWeights>,
+    /// On WebGPU, the GPU's key in the record of GPUs that passed (taken away if it fails).
+    pub gpu_key: Option<String>,
 }
 
 #[cfg(feature = "webgpu")]
@@ -37,22 +39,36 @@ fn has_webgpu() -> bool {
     Reflect::get(&navigator, &"gpu".into()).is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
+/// The WebGPU engine, and its GPU's key in the record of GPUs that passed (`gpu_trust`). The
+/// 64x64 test pass runs on a GPU not seen to pass before; on one that passed, the first photo
+/// goes straight to it (its mask is still checked, see `Remover::mask_async`).
 #[cfg(feature = "webgpu")]
-async fn open_webgpu(manifest: &ModelManifest, weights: VerifiedWeights, size: Option<usize>) -> Result<Remover, String> {
+async fn open_webgpu(
+    manifest: &ModelManifest,
+    weights: VerifiedWeights,
+    size: Option<usize>,
+) -> Result<(Remover, Option<String>), String> {
     if !has_webgpu() {
         return Err("this browser has no WebGPU".into());
     }
+    let lookup = crate::gpu_trust::look_up(manifest);
     let device = Device::wgpu_options().init_async().await.map_err(|error| format!("no WebGPU adapter: {error}"))?;
     crate::startup_steps::step("device");
     let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
     crate::startup_steps::step("load");
-    remover.self_test().await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
-    crate::startup_steps::step("test pass");
-    Ok(remover)
+    let found = lookup.await;
+    if found.passed {
+        crate::startup_steps::step("test pass skipped (this GPU passed before)");
+    } else {
+        remover.self_test().await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
+        crate::startup_steps::step("test pass");
+        crate::gpu_trust::remember(found.key.clone());
+    }
+    Ok((remover, found.key))
 }
 
 #[cfg(not(feature = "webgpu"))]
-async fn open_webgpu(_: &ModelManifest, _: VerifiedWeights, _: Option<usize>) -> Result<Remover, String> {
+async fn open_webgpu(_: &ModelManifest, _: VerifiedWeights, _: Option<usize>) -> Result<(Remover, Option<String>), String> {
     Err("this copy of the engine is the CPU-only one".into())
 }
 
@@ -137,8 +153,8 @@ pub async fn open(
     let mut note = None;
     if preference != EnginePreference::Cpu {
         match open_webgpu(manifest, weights.clone(), size).await {
-            Ok(remover) => {
-                return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None, weights: Some(weights) });
+            Ok((remover, gpu_key)) => {
+                return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None, weights: Some(weights), gpu_key });
             }
             Err(reason) => note = Some(format!("Using the CPU: {reason}.")),
         }
@@ -162,5 +178,5 @@ pub async fn open(
     // hot code first): it took 130-250 ms of every start, and without it the first photo's pass
     // measured no slower than the next ones (the convolutions' inner loops are hot within the
     // first layer).
-    Ok(Opened { remover, kind: EngineKind::Cpu, threads, note, weights: None })
+    Ok(Opened { remover, kind: EngineKind::Cpu, threads, note, weights: None, gpu_key: None })
 }

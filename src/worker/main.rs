@@ -5,6 +5,8 @@
 mod constructors;
 #[cfg(target_arch = "wasm32")]
 mod engine;
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+mod gpu_trust;
 #[cfg(target_arch = "wasm32")]
 mod model_fetch;
 #[cfg(target_arch = "wasm32")]

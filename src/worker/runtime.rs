@@ -39,6 +39,9 @@ struct Engine {
     /// Kept while on WebGPU, so an image the GPU fails on can be finished on the CPU.
     fallback: Option<(ModelManifest, VerifiedWeights, Option<usize>)>,
     cpu: Option<Remover>,
+    /// On WebGPU, the GPU's key in the record of GPUs that passed (see `gpu_trust`).
+    #[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
+    gpu_key: Option<String>,
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -112,12 +115,12 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
             .into(),
         );
         let fallback = opened.weights.map(|weights| (manifest, weights, size));
-        Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback))
+        Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback, opened.gpu_key))
     };
     match loaded.await {
-        Ok((remover, kind, threads, note, fallback)) => {
+        Ok((remover, kind, threads, note, fallback, gpu_key)) => {
             send(&FromWorker::Ready { engine: kind, threads, note });
-            state.borrow_mut().engine = Some(Engine { remover: Arc::new(remover), kind, fallback, cpu: None });
+            state.borrow_mut().engine = Some(Engine { remover: Arc::new(remover), kind, fallback, cpu: None, gpu_key });
             drain(state).await;
         }
         Err(message) => send(&FromWorker::InitFailed { message }),
@@ -273,6 +276,9 @@ async fn mask_with_fallback(
     match engine::mask(&engine.remover, photo).await {
         Ok(mask) => Ok((mask, engine.kind, None)),
         Err(gpu_error) if engine.kind == EngineKind::Webgpu => {
+            // This GPU is tested again at the next start.
+            #[cfg(feature = "webgpu")]
+            crate::gpu_trust::forget(engine.gpu_key.take().as_deref());
             if engine.cpu.is_none() {
                 let Some((manifest, weights, size)) = engine.fallback.as_ref() else { return Err(gpu_error) };
                 engine.cpu = Some(engine::open_cpu(manifest, weights.clone(), *size)?);

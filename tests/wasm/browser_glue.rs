@@ -6,7 +6,7 @@
 
 use bgone_core::model::{ModelManifest, Normalization};
 use bgone_web::browser::{blobs, canvas, query, zip_all};
-use bgone_web::offline::{OfflineError, model_cache, registry, request_log, storage};
+use bgone_web::offline::{OfflineError, gpu_passes, model_cache, registry, request_log, storage};
 use bgone_web::protocol::{EnginePreference, ModelRecord};
 use image::{ImageFormat, Rgba, RgbaImage};
 use sha2::{Digest, Sha256};
@@ -213,6 +213,23 @@ async fn registry_records_what_is_kept_offline() {
     assert_eq!(registry::get(&record.id).await.unwrap(), Some(verified));
     registry::delete(&record.id).await.unwrap();
     assert_eq!(registry::get(&record.id).await.unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+async fn gpu_passes_remember_a_gpu_until_it_fails() {
+    let adapter = ["glue vendor", "glue architecture", "", "Glue GPU"].map(String::from);
+    let key = gpu_passes::key(&adapter, "Glue Browser 1.0", "bgone glue");
+    let other = gpu_passes::key(&adapter, "Glue Browser 2.0", "bgone glue");
+    assert_ne!(key, other, "a new browser version must test its GPU again");
+    gpu_passes::forget(&key).await.unwrap();
+    assert!(!gpu_passes::has_passed(&key).await);
+    gpu_passes::record(&key).await.unwrap();
+    assert!(gpu_passes::has_passed(&key).await);
+    assert!(!gpu_passes::has_passed(&other).await);
+    // The models' registry shares the database: both stores work side by side.
+    assert_eq!(registry::get("glue-gpu-passes").await.unwrap(), None);
+    gpu_passes::forget(&key).await.unwrap();
+    assert!(!gpu_passes::has_passed(&key).await);
 }
 
 #[wasm_bindgen_test]

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { crc32, deflateSync } from 'node:zlib';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask, consoleComplaints, syntheticPng } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask, consoleComplaints, syntheticPng, startupLine, gpuPasses } from './harness.mjs';
 
 const server = await serve();
 after(() => server.close());
@@ -203,17 +203,28 @@ test('the Fast setting runs the network at 512, says so, and matches the CLI at 
   }
 });
 
-test('WebGPU engine at 256: its mask matches the CPU engine at the same size', async () => {
+test('WebGPU engine at 256: its mask matches the CPU engine at the same size; the GPU is tested once', async () => {
   const { context, close } = await browser({ webgpu: true });
   try {
     const gpu = await context.newPage();
+    const firstStart = startupLine(gpu);
     await gpu.goto(`${server.url}/?engine=webgpu&size=256`);
     assert.equal(await ready(gpu), 'webgpu');
+    // A GPU not seen before runs the 64x64 test pass before the engine is ready.
+    const first = await firstStart;
+    console.log(`first WebGPU start: ${first}`);
+    assert.match(first, /test pass \d+/);
+    assert.doesNotMatch(first, /skipped/);
     await gpu.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
     const gpuAlpha = channel(await resultPng(gpu, 'chelsea.png'), 3);
     // The worker's static constructors (the WebGPU compiler's registrations) ran once, not again
     // at each of the thousands of calls from JavaScript into the worker a cutout makes.
     assert.equal(await constructorRuns(gpu, 'bgone-worker_loader'), 1);
+    // It passed, and the profile remembers this GPU (SwiftShader here).
+    const passes = await gpuPasses(gpu);
+    console.log(`GPUs that passed: ${JSON.stringify(passes)}`);
+    assert.equal(passes.length, 1);
+    assert.match(passes[0], /swiftshader/i);
 
     const cpu = await context.newPage();
     await cpu.goto(`${server.url}/?engine=cpu&size=256`);
@@ -224,6 +235,21 @@ test('WebGPU engine at 256: its mask matches the CPU engine at the same size', a
     const diff = meanAbsDiff(gpuAlpha, cpuAlpha);
     console.log(`WebGPU vs CPU at 256: mean abs difference ${diff.toFixed(5)}`);
     assert.ok(diff <= 0.005, `mean abs difference ${diff} > 0.005`);
+
+    // The next start on the same GPU goes without the test pass (4-5 s of SwiftShader's time),
+    // and its first photo comes out right (at 64, to keep this quick).
+    const again = await context.newPage();
+    const nextStart = startupLine(again);
+    await again.goto(`${server.url}/?engine=webgpu&size=64`);
+    assert.equal(await ready(again), 'webgpu');
+    const next = await nextStart;
+    console.log(`next WebGPU start: ${next}`);
+    assert.match(next, /test pass skipped \(this GPU passed before\)/);
+    await again.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
+    const untested = channel(await resultPng(again, 'chelsea.png'), 3);
+    const off = meanAbsDiff(untested, nativeMask('chelsea.png', 64));
+    console.log(`WebGPU at 64 without a test pass vs the CLI at 64: mean abs difference ${off.toFixed(5)}`);
+    assert.ok(off <= 0.005, `mean abs difference ${off} > 0.005`);
   } finally {
     await close();
   }

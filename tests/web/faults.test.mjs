@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, dist, nativeMask, syntheticPng, CPU_ENGINES } from './harness.mjs';
+import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, dist, nativeMask, syntheticPng, CPU_ENGINES, gpuPasses } from './harness.mjs';
 
 const server = await serve();
 /** A host that sends no isolation headers: the one-thread CPU engine runs. */
@@ -43,6 +43,8 @@ test('WebGPU device lost mid-image: the image completes on the CPU, which takes 
     const page = await context.newPage();
     await page.goto(`${server.url}/?engine=webgpu&size=256`);
     assert.equal(await ready(page), 'webgpu');
+    // The GPU passed its test pass: the profile remembers it (the next start would skip the test).
+    assert.equal((await gpuPasses(page)).length, 1);
     await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
     await item(page, 'chelsea.png').and(page.locator('[data-state="processing"]')).waitFor();
     // A 256 pass takes 10-60 s on SwiftShader: crash the browser's GPU process in the middle of it.
@@ -64,6 +66,9 @@ test('WebGPU device lost mid-image: the image completes on the CPU, which takes 
     const diff = meanAbsDiff(alpha, native);
     console.log(`fallback result vs native CLI at 256: mean abs diff ${diff.toFixed(5)}, IoU ${iou(alpha, native).toFixed(4)}`);
     assert.ok(diff <= 0.005, `mean abs diff ${diff}`);
+
+    // A GPU that failed on an image is tested again at the next start.
+    assert.deepEqual(await gpuPasses(page), []);
 
     // The lost device is not tried again: the page says the CPU runs now, and the next image is done there.
     assert.equal((await page.locator('[data-testid="engine"]').textContent()).trim(), 'cpu');

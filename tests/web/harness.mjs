@@ -114,6 +114,26 @@ export async function traced(context, page, categories, work) {
   return events;
 }
 
+/** The worker's "model ready in ..." line (its start-up's steps), once the page logs it: start
+ *  waiting before the page opens. */
+export function startupLine(page) {
+  return page.waitForEvent('console', { predicate: (m) => /model ready in/.test(m.text()), timeout: 300_000 }).then((m) => m.text());
+}
+
+/** The keys of the GPUs this profile has seen run the network correctly (IndexedDB). */
+export function gpuPasses(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('bgone');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const database = open.result;
+      const request = database.transaction('gpu-passes').objectStore('gpu-passes').getAllKeys();
+      request.onsuccess = () => { database.close(); resolve(request.result); };
+      request.onerror = () => reject(request.error);
+    };
+  }));
+}
+
 /** Waits for the page to be ready and returns the engine it chose. */
 export async function ready(page) {
   await page.locator('[data-testid="status"][data-state="ready"]').waitFor();

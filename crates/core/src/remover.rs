@@ -75,23 +75,13 @@ impl Remover {
     }
 
     /// A tiny pass (64x64) that proves the device can run the network at all, without waiting for
-    /// a full-size pass: the browser runs it before trusting WebGPU, and on the CPU engine to have
-    /// its WebAssembly optimised before the first photo.
+    /// a full-size pass: the browser runs it before trusting a WebGPU adapter it has not seen pass.
     pub async fn self_test(&self) -> Result<(), RemoveError> {
         const SIDE: usize = 64;
         let data = TensorData::new(vec![0.0f32; 3 * SIDE * SIDE], [1, 3, SIDE, SIDE]);
         let output = self.model.forward(Tensor::from_data(data, &self.device));
-        let values = output
-            .into_data_async()
-            .await
-            .map_err(|error| self.inference_error(error))?
-            .try_into_vec::<f32>()
-            .map_err(|error| self.inference_error(format!("{error:?}")))?;
-        if values.len() == SIDE * SIDE && values.iter().all(|v| v.is_finite()) {
-            Ok(())
-        } else {
-            Err(self.inference_error("the test pass gave no usable mask"))
-        }
+        let data = output.into_data_async().await.map_err(|error| self.inference_error(error))?;
+        self.usable_values(data, SIDE).map(drop)
     }
 
     /// Photo in, mask at network size out (native: blocks until the device is done). In the
@@ -106,8 +96,12 @@ impl Remover {
     }
 
     fn mask_from(&self, data: TensorData) -> Result<Mask, RemoveError> {
-        let values = data.try_into_vec::<f32>().map_err(|error| self.inference_error(format!("{error:?}")))?;
+        let values = self.usable_values(data, self.size)?;
         Mask::new(self.size, values).ok_or_else(|| self.inference_error("the mask has the wrong size"))
+    }
+
+    fn usable_values(&self, data: TensorData, side: usize) -> Result<Vec<f32>, RemoveError> {
+        usable_values(data, side).map_err(|detail| self.inference_error(detail))
     }
 
     fn inference_error(&self, detail: impl std::fmt::Display) -> RemoveError {
@@ -120,6 +114,21 @@ impl Remover {
         }
         RemoveError::Inference { engine: engine_label(&self.device).to_owned(), detail: cause }
     }
+}
+
+/// The network's output as `side` x `side` values, if they are all numbers. A device that
+/// computes wrongly (a driver's bug, a shader the adapter miscompiles) shows as values that are
+/// not numbers; taken as a mask they would make a garbage cutout, so they are an error, and the
+/// browser then finishes the image on the CPU. Checking a 1024 mask takes about a millisecond.
+fn usable_values(data: TensorData, side: usize) -> Result<Vec<f32>, String> {
+    let values = data.try_into_vec::<f32>().map_err(|error| format!("{error:?}"))?;
+    if values.len() != side * side {
+        return Err("the mask has the wrong size".into());
+    }
+    if !values.iter().all(|value| value.is_finite()) {
+        return Err("the network gave values that are not numbers".into());
+    }
+    Ok(values)
 }
 
 /// "GPU" or "CPU" for messages. Burn's device enum has feature-gated variants, so its Debug name
@@ -138,7 +147,22 @@ fn root_cause(detail: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::root_cause;
+    use burn::tensor::TensorData;
+
+    use super::{root_cause, usable_values};
+
+    #[test]
+    fn a_network_output_with_values_that_are_not_numbers_is_refused() {
+        let output = |values: Vec<f32>| TensorData::new(values, [1, 1, 2, 2]);
+        assert_eq!(usable_values(output(vec![0.0, 0.25, 0.5, 1.0]), 2), Ok(vec![0.0, 0.25, 0.5, 1.0]));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            assert_eq!(
+                usable_values(output(vec![0.0, bad, 0.5, 1.0]), 2),
+                Err("the network gave values that are not numbers".into())
+            );
+        }
+        assert_eq!(usable_values(output(vec![0.0; 4]), 3), Err("the mask has the wrong size".into()));
+    }
 
     #[test]
     fn only_the_innermost_cause_is_kept() {

@@ -1,0 +1,67 @@
+//! Whether the WebGPU engine can skip its test pass: it runs once per GPU, and a later start on
+//! a GPU that passed goes straight to the first photo (`offline::gpu_passes` keeps the record).
+//! A pass that fails on that GPU, or gives a mask of values that are not numbers, is finished on
+//! the CPU and takes the record away (`runtime`), so the next start tests the GPU again.
+
+use bgone_core::model::ModelManifest;
+use bgone_web::offline::gpu_passes;
+use futures_channel::oneshot;
+use js_sys::{Promise, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// What the lookup found: the GPU's key, and whether it passed before.
+pub struct Lookup {
+    pub key: Option<String>,
+    pub passed: bool,
+}
+
+/// Starts looking this GPU up (its key, then its record) without waiting, so that the lookup
+/// runs while the device starts and the weights go up to it; await the answer when the test pass
+/// is due. A lookup that cannot finish answers "not passed".
+pub fn look_up(manifest: &ModelManifest) -> impl Future<Output = Lookup> {
+    let (answer, answered) = oneshot::channel();
+    let manifest = manifest.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let key = key(&manifest).await;
+        let passed = match key.as_deref() {
+            Some(key) => gpu_passes::has_passed(key).await,
+            None => false,
+        };
+        let _ = answer.send(Lookup { key, passed });
+    });
+    async move { answered.await.unwrap_or(Lookup { key: None, passed: false }) }
+}
+
+/// The record's key for this browser's default WebGPU adapter (what Burn's device asks for) and
+/// this version of the app and its model; `None` where the browser does not describe it.
+async fn key(manifest: &ModelManifest) -> Option<String> {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let gpu = Reflect::get(&navigator, &"gpu".into()).ok().filter(|gpu| !gpu.is_undefined() && !gpu.is_null())?;
+    let request = Reflect::get(&gpu, &"requestAdapter".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    let adapter = JsFuture::from(request.call0(&gpu).ok()?.dyn_into::<Promise>().ok()?).await.ok()?;
+    let info = Reflect::get(&adapter, &"info".into()).ok().filter(|info| info.is_object())?;
+    let field = |name: &str| Reflect::get(&info, &name.into()).ok().and_then(|value| value.as_string()).unwrap_or_default();
+    let adapter = ["vendor", "architecture", "device", "description"].map(field);
+    let user_agent = Reflect::get(&navigator, &"userAgent".into()).ok().and_then(|value| value.as_string()).unwrap_or_default();
+    let engine = format!("bgone {} {} {}", env!("CARGO_PKG_VERSION"), manifest.id, manifest.xxh3);
+    Some(gpu_passes::key(&adapter, &user_agent, &engine))
+}
+
+/// Records, without waiting, that the GPU under `key` passed.
+pub fn remember(key: Option<String>) {
+    let Some(key) = key else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = gpu_passes::record(&key).await {
+            web_sys::console::warn_1(&format!("bgone worker: could not note that this GPU passed ({error})").into());
+        }
+    });
+}
+
+/// Takes the record of the GPU under `key` away, without waiting: it failed on an image.
+pub fn forget(key: Option<&str>) {
+    let Some(key) = key.map(str::to_owned) else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = gpu_passes::forget(&key).await;
+    });
+}
