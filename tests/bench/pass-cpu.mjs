@@ -5,26 +5,29 @@
 // then the CPU time (from /proc, in ticks of 10 ms) of every Chromium thread over the first
 // cutout (the navigation and start-up included) and over the second, summed over the visits and
 // grouped by process type and thread name, with the difference: the start-up's work and whatever
-// else ran beside the first pass. A tool, not a test:
+// else ran beside the first pass. ENGINE=webgpu (SwiftShader; with SIZE=64, say) measures the
+// WebGPU worker instead: its thread's extra is the kernels' compiling to WGSL, the GPU process's
+// SwiftShader's. A tool, not a test:
 //   VISITS=4 node tests/bench/pass-cpu.mjs [photo]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, visitOnce, dist, chromiumCpuByThread as cpuByThread } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
+const query = `?engine=${process.env.ENGINE ?? 'cpu'}${process.env.SIZE ? `&size=${process.env.SIZE}` : ''}`;
 const server = await serve(dist);
-const { context, close } = await browser();
+const { context, close } = await browser({ webgpu: process.env.ENGINE === 'webgpu' });
 
 /** Adds what each thread used between `before` and `after` to `sums`. */
 function addUse(sums, before, after) {
   for (const [key, ms] of after) sums.set(key, (sums.get(key) ?? 0) + ms - (before.get(key) ?? 0));
 }
 
-await visitOnce(context, server.url, photo, `install-${photo}`);
+await visitOnce(context, server.url, photo, `install-${photo}`, { query });
 const [first, second] = [new Map(), new Map()];
 for (let visit = 0; visit < Number(process.env.VISITS ?? 3); visit++) {
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.WAIT ?? 3000)));
   const page = await context.newPage();
   const [c0, t0] = [cpuByThread(), performance.now()];
-  await page.goto(`${server.url}/?engine=cpu`);
+  await page.goto(`${server.url}/${query}`);
   await cutOut(page, photo, `first-${visit}-${photo}`);
   const [c1, t1] = [cpuByThread(), performance.now()];
   await cutOut(page, photo, `second-${visit}-${photo}`);

@@ -154,9 +154,9 @@ export async function cutOut(page, photo, name = photo) {
 /** One visit of the CPU engine in `context`: a new page at `url`'s app, one cutout of `photo`
  *  (under `name`), and the page closed; with `offline`, after the model is ready offline. For
  *  the benchmark's tools, which install a profile this way before what they measure. */
-export async function visitOnce(context, url, photo, name, { offline = false } = {}) {
+export async function visitOnce(context, url, photo, name, { offline = false, query = '?engine=cpu' } = {}) {
   const page = await context.newPage();
-  await page.goto(`${url}/?engine=cpu`);
+  await page.goto(`${url}/${query}`);
   await cutOut(page, photo, name);
   if (offline) await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor();
   await page.close();
