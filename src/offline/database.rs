@@ -1,5 +1,5 @@
-//! The app's IndexedDB database (through the `idb` crate): its stores, opened and upgraded in one
-//! place for every module that keeps records in it.
+//! The app's IndexedDB databases (through the `idb` crate): opened, created and read or written
+//! in one place for every module that keeps records in them.
 
 use std::future::IntoFuture;
 
@@ -8,39 +8,41 @@ use wasm_bindgen::JsValue;
 
 use super::OfflineError;
 
-pub const DATABASE: &str = "bgone";
-/// 1: `models`. 2: `gpu-passes` added.
-const VERSION: u32 = 2;
+/// One IndexedDB database of the app with its one store, keyed by one field of its records.
+pub(crate) struct Store {
+    pub database: &'static str,
+    pub version: u32,
+    pub store: &'static str,
+    pub key: &'static str,
+}
+
 /// The readiness registry (`registry`), keyed by the model's id.
-pub(crate) const MODELS: &str = "models";
-/// The GPUs the network ran correctly on (`gpu_passes`), keyed by the adapter's description.
-pub(crate) const GPU_PASSES: &str = "gpu-passes";
+pub(crate) const MODELS: Store = Store { database: "bgone", version: 1, store: "models", key: "id" };
+/// The GPUs the network ran correctly on (`gpu_passes`), keyed by the adapter's description. A
+/// database of its own, not a second store in `bgone`: that would take `bgone` to version 2, and
+/// a page of an older version still open in another tab could then no longer open it.
+pub(crate) const GPU_PASSES: Store = Store { database: "bgone-gpu-passes", version: 1, store: "passes", key: "key" };
 
-/// Each store and the field its records are keyed by.
-const STORES: [(&str, &str); 2] = [(MODELS, "id"), (GPU_PASSES, "key")];
-
-async fn open() -> Result<Database, OfflineError> {
+async fn open(store: &Store) -> Result<Database, OfflineError> {
     let factory = Factory::new().map_err(|_| OfflineError::Unsupported("IndexedDB"))?;
-    let mut request = factory.open(DATABASE, Some(VERSION))?;
-    request.on_upgrade_needed(|event| {
+    let mut request = factory.open(store.database, Some(store.version))?;
+    let (name, key) = (store.store, store.key);
+    request.on_upgrade_needed(move |event| {
         let Ok(database) = event.database() else { return };
-        let existing = database.store_names();
-        for (store, key) in STORES {
-            if !existing.iter().any(|name| name == store) {
-                let mut params = ObjectStoreParams::new();
-                params.key_path(Some(KeyPath::new_single(key)));
-                let _ = database.create_object_store(store, params);
-            }
+        if !database.store_names().iter().any(|existing| existing == name) {
+            let mut params = ObjectStoreParams::new();
+            params.key_path(Some(KeyPath::new_single(key)));
+            let _ = database.create_object_store(name, params);
         }
     });
     Ok(request.await?)
 }
 
 /// The record under `key` in `store`, if there is one.
-pub(crate) async fn get(store: &str, key: &str) -> Result<Option<JsValue>, OfflineError> {
-    let database = open().await?;
-    let transaction = database.transaction(&[store], TransactionMode::ReadOnly)?;
-    let request = transaction.object_store(store)?.get(JsValue::from_str(key))?;
+pub(crate) async fn get(store: &Store, key: &str) -> Result<Option<JsValue>, OfflineError> {
+    let database = open(store).await?;
+    let transaction = database.transaction(&[store.store], TransactionMode::ReadOnly)?;
+    let request = transaction.object_store(store.store)?.get(JsValue::from_str(key))?;
     // Listen for the transaction's end before awaiting anything (see `finish`).
     let finished = transaction.into_future();
     let value = request.await?;
@@ -50,19 +52,19 @@ pub(crate) async fn get(store: &str, key: &str) -> Result<Option<JsValue>, Offli
 }
 
 /// Stores `record` in `store` (under the key it carries), replacing any before it.
-pub(crate) async fn put(store: &str, record: &JsValue) -> Result<(), OfflineError> {
-    let database = open().await?;
-    let transaction = database.transaction(&[store], TransactionMode::ReadWrite)?;
-    let _request = transaction.object_store(store)?.put(record, None)?;
+pub(crate) async fn put(store: &Store, record: &JsValue) -> Result<(), OfflineError> {
+    let database = open(store).await?;
+    let transaction = database.transaction(&[store.store], TransactionMode::ReadWrite)?;
+    let _request = transaction.object_store(store.store)?.put(record, None)?;
     finish(transaction).await?;
     database.close();
     Ok(())
 }
 
-pub(crate) async fn delete(store: &str, key: &str) -> Result<(), OfflineError> {
-    let database = open().await?;
-    let transaction = database.transaction(&[store], TransactionMode::ReadWrite)?;
-    let _request = transaction.object_store(store)?.delete(JsValue::from_str(key))?;
+pub(crate) async fn delete(store: &Store, key: &str) -> Result<(), OfflineError> {
+    let database = open(store).await?;
+    let transaction = database.transaction(&[store.store], TransactionMode::ReadWrite)?;
+    let _request = transaction.object_store(store.store)?.delete(JsValue::from_str(key))?;
     finish(transaction).await?;
     database.close();
     Ok(())

@@ -26,17 +26,17 @@ pub fn key(adapter: &[String], user_agent: &str, engine: &str) -> String {
 /// Whether the GPU under `key` has passed before. A storage that cannot be read counts as no:
 /// the test pass then runs, as on a first visit.
 pub async fn has_passed(key: &str) -> bool {
-    matches!(database::get(GPU_PASSES, key).await, Ok(Some(_)))
+    matches!(database::get(&GPU_PASSES, key).await, Ok(Some(_)))
 }
 
 /// Notes that the GPU under `key` ran the network correctly.
 pub async fn record(key: &str) -> Result<(), OfflineError> {
     let record = GpuPass { key: key.to_owned(), passed_at: super::now_epoch_ms() };
     let value = serde_wasm_bindgen::to_value(&record).map_err(|error| OfflineError::Storage(error.to_string()))?;
-    database::put(GPU_PASSES, &value).await
+    database::put(&GPU_PASSES, &value).await
 }
 
 /// Takes the record of the GPU under `key` away: its next start runs the test pass again.
 pub async fn forget(key: &str) -> Result<(), OfflineError> {
-    database::delete(GPU_PASSES, key).await
+    database::delete(&GPU_PASSES, key).await
 }

@@ -13,14 +13,14 @@ fn to_js(record: &ModelRecord) -> Result<JsValue, OfflineError> {
 }
 
 pub async fn get(id: &str) -> Result<Option<ModelRecord>, OfflineError> {
-    let value = database::get(MODELS, id).await?;
+    let value = database::get(&MODELS, id).await?;
     value.map(|value| serde_wasm_bindgen::from_value(value).map_err(|error| OfflineError::Storage(error.to_string()))).transpose()
 }
 
 pub async fn put(record: &ModelRecord) -> Result<(), OfflineError> {
-    database::put(MODELS, &to_js(record)?).await
+    database::put(&MODELS, &to_js(record)?).await
 }
 
 pub async fn delete(id: &str) -> Result<(), OfflineError> {
-    database::delete(MODELS, id).await
+    database::delete(&MODELS, id).await
 }

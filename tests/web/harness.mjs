@@ -123,11 +123,11 @@ export function startupLine(page) {
 /** The keys of the GPUs this profile has seen run the network correctly (IndexedDB). */
 export function gpuPasses(page) {
   return page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('bgone');
+    const open = indexedDB.open('bgone-gpu-passes');
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
       const database = open.result;
-      const request = database.transaction('gpu-passes').objectStore('gpu-passes').getAllKeys();
+      const request = database.transaction('passes').objectStore('passes').getAllKeys();
       request.onsuccess = () => { database.close(); resolve(request.result); };
       request.onerror = () => reject(request.error);
     };
