@@ -39,37 +39,76 @@ fn has_webgpu() -> bool {
     Reflect::get(&navigator, &"gpu".into()).is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
-/// The WebGPU engine, and its GPU's key in the record of GPUs that passed (`gpu_trust`). The
-/// 64x64 test pass runs on a GPU not seen to pass before; on one that passed, the first photo
-/// goes straight to it (its mask is still checked, see `Remover::mask_async`).
+/// The WebGPU device, started and tested (`gpu_trust`: once per GPU) while the weights are read
+/// or downloaded, with the GPU's key in the record of GPUs that passed; or why not.
+type GpuReady = Result<(Device, Option<String>), String>;
+
+/// The WebGPU device's start and test, begun by [`begin_webgpu`] and awaited by [`open`].
+pub struct EarlyGpu(futures_channel::oneshot::Receiver<GpuReady>);
+
+/// Begins starting and testing the WebGPU device without waiting, unless the CPU was asked for
+/// or this build has no WebGPU: the runtime calls this before it reads the weights, so that on a
+/// first visit the test pass (its kernels' compiling, 4.1-4.7 s on SwiftShader) runs while the
+/// 88 MB come down, not after. It needs no weights: it tests a network of the real shapes with
+/// random ones (`Remover::test_device`), whose kernels the real network then finds compiled.
+pub fn begin_webgpu(preference: EnginePreference, manifest: &ModelManifest) -> Option<EarlyGpu> {
+    if preference == EnginePreference::Cpu || cfg!(not(feature = "webgpu")) {
+        return None;
+    }
+    let (ready, started) = futures_channel::oneshot::channel();
+    let manifest = manifest.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = ready.send(start_webgpu(&manifest).await);
+    });
+    Some(EarlyGpu(started))
+}
+
+/// The device, and its test pass unless this GPU passed before. Its steps are timed on their own
+/// (`startup_steps::beside`): they run beside the weights' read.
 #[cfg(feature = "webgpu")]
-async fn open_webgpu(
-    manifest: &ModelManifest,
-    weights: VerifiedWeights,
-    size: Option<usize>,
-) -> Result<(Remover, Option<String>), String> {
+async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
+    use bgone_web::offline::request_log::now_ms;
     if !has_webgpu() {
         return Err("this browser has no WebGPU".into());
     }
     let lookup = crate::gpu_trust::look_up(manifest);
+    let started = now_ms();
     let device = Device::wgpu_options().init_async().await.map_err(|error| format!("no WebGPU adapter: {error}"))?;
-    crate::startup_steps::step("device");
-    let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
-    crate::startup_steps::step("load");
+    crate::startup_steps::beside("device", now_ms() - started);
     let found = lookup.await;
     if found.passed {
-        crate::startup_steps::step("test pass skipped (this GPU passed before)");
+        crate::startup_steps::beside("test pass skipped (this GPU passed before)", 0.0);
     } else {
-        remover.self_test().await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
-        crate::startup_steps::step("test pass");
+        let started = now_ms();
+        Remover::test_device(&device).await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
+        crate::startup_steps::beside("test pass", now_ms() - started);
         crate::gpu_trust::remember(found.key.clone());
     }
-    Ok((remover, found.key))
+    Ok((device, found.key))
 }
 
 #[cfg(not(feature = "webgpu"))]
-async fn open_webgpu(_: &ModelManifest, _: VerifiedWeights, _: Option<usize>) -> Result<(Remover, Option<String>), String> {
+async fn start_webgpu(_: &ModelManifest) -> GpuReady {
     Err("this copy of the engine is the CPU-only one".into())
+}
+
+/// The WebGPU engine on the device [`begin_webgpu`] started and tested, with the real weights;
+/// and its GPU's key. Photos' masks are still checked (see `Remover::mask_async`).
+async fn open_webgpu(
+    manifest: &ModelManifest,
+    weights: VerifiedWeights,
+    size: Option<usize>,
+    early: Option<EarlyGpu>,
+) -> Result<(Remover, Option<String>), String> {
+    let ready = match early {
+        Some(EarlyGpu(started)) => started.await.unwrap_or_else(|_| Err("the GPU's start was interrupted".into())),
+        None => start_webgpu(manifest).await,
+    };
+    let (device, key) = ready?;
+    crate::startup_steps::step("gpu ready");
+    let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
+    crate::startup_steps::step("load");
+    Ok((remover, key))
 }
 
 #[cfg(feature = "threads")]
@@ -149,10 +188,11 @@ pub async fn open(
     manifest: &ModelManifest,
     weights: VerifiedWeights,
     size: Option<usize>,
+    early_gpu: Option<EarlyGpu>,
 ) -> Result<Opened, RemoveError> {
     let mut note = None;
     if preference != EnginePreference::Cpu {
-        match open_webgpu(manifest, weights.clone(), size).await {
+        match open_webgpu(manifest, weights.clone(), size, early_gpu).await {
             Ok((remover, gpu_key)) => {
                 return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None, weights: Some(weights), gpu_key });
             }

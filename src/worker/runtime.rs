@@ -99,9 +99,11 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
         let manifest = model_fetch::manifest().await?;
         startup_steps::step("manifest");
         state.borrow_mut().manifest = Some(manifest.clone());
+        // The GPU starts and is tested while the weights come.
+        let early_gpu = engine::begin_webgpu(preference, &manifest);
         let weights = model_source::weights(&manifest, &send).await?;
         let fetched = request_log::now_ms();
-        let opened = engine::open(preference, &manifest, weights, size).await.map_err(|error| error.to_string())?;
+        let opened = engine::open(preference, &manifest, weights, size, early_gpu).await.map_err(|error| error.to_string())?;
         // Start-up time, for whoever looks into a slow start (the console of the page).
         web_sys::console::info_1(
             &format!(

@@ -25,6 +25,12 @@ pub fn step(name: &'static str) {
     });
 }
 
+/// Notes the step called `name`, `ms` long, that ran beside the others (the WebGPU device's start
+/// and test while the weights are read): the others' clock goes on from where it was.
+pub fn beside(name: &'static str, ms: f64) {
+    STEPS.with(|steps| steps.borrow_mut().0.push((name, ms)));
+}
+
 /// "read 120, check 80, ..." (milliseconds).
 pub fn summary() -> String {
     STEPS.with(|steps| {

@@ -215,6 +215,10 @@ test('WebGPU engine at 256: its mask matches the CPU engine at the same size; th
     console.log(`first WebGPU start: ${first}`);
     assert.match(first, /test pass \d+/);
     assert.doesNotMatch(first, /skipped/);
+    // It ran while the weights came down: what was left of it once they were in ("gpu ready",
+    // the wait for it) is shorter than the pass itself.
+    const [pass, waited] = [/test pass (\d+)/, /gpu ready (\d+)/].map((pattern) => Number(pattern.exec(first)[1]));
+    assert.ok(waited < pass, `the test pass (${pass} ms) did not overlap the weights' download (waited ${waited} ms)`);
     await gpu.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
     const gpuAlpha = channel(await resultPng(gpu, 'chelsea.png'), 3);
     // The worker's static constructors (the WebGPU compiler's registrations) ran once, not again

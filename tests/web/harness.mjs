@@ -21,8 +21,9 @@ const TYPES = {
 
 /** Serves `dist` on 127.0.0.1 at a free port; `requests` lists every path asked for, in order.
  *  `overrides` (path -> bytes) serves other bytes for a path, e.g. a new version of sw.js.
- *  `isolated: false` leaves out the cross-origin isolation headers (a host that cannot send them). */
-export async function serve(root = dist, { isolated = true } = {}) {
+ *  `isolated: false` leaves out the cross-origin isolation headers (a host that cannot send them).
+ *  `modelMbps` sends the model's weights at that many megabits a second (a real connection). */
+export async function serve(root = dist, { isolated = true, modelMbps = 0 } = {}) {
   const requests = [];
   const overrides = new Map();
   const state = { offline: false };
@@ -48,7 +49,8 @@ export async function serve(root = dist, { isolated = true } = {}) {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const body = readFileSync(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
-      res.end(body);
+      if (modelMbps > 0 && file.endsWith('.safetensors')) sendAt(res, body, modelMbps);
+      else res.end(body);
     } catch {
       res.writeHead(404).end('not found');
     }
@@ -61,6 +63,19 @@ export async function serve(root = dist, { isolated = true } = {}) {
     setOffline: (offline) => { state.offline = offline; },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
   };
+}
+
+/** Writes `body` in 64 KiB pieces, paced to `mbps` megabits a second. */
+function sendAt(res, body, mbps) {
+  const piece = 65536;
+  const started = Date.now();
+  const next = (offset) => {
+    if (offset >= body.length || res.destroyed) { res.end(); return; }
+    res.write(body.subarray(offset, offset + piece));
+    const due = started + ((offset + piece) * 8) / (mbps * 1000);
+    setTimeout(() => next(offset + piece), Math.max(0, due - Date.now()));
+  };
+  next(0);
 }
 
 const FLAGS = [

@@ -2,7 +2,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use image::DynamicImage;
 
 use crate::RemoveError;
-use crate::model::{Isnet, ModelManifest, Normalization, VerifiedWeights, load_isnet};
+use crate::model::{Isnet, IsnetConfig, ModelManifest, Normalization, VerifiedWeights, load_isnet};
 use crate::pipeline::{Mask, network_input};
 
 /// A loaded network on one device, ready to compute masks. It stays resident between images.
@@ -74,14 +74,18 @@ impl Remover {
         self.mask_from(data)
     }
 
-    /// A tiny pass (64x64) that proves the device can run the network at all, without waiting for
-    /// a full-size pass: the browser runs it before trusting a WebGPU adapter it has not seen pass.
-    pub async fn self_test(&self) -> Result<(), RemoveError> {
+    /// A tiny pass (64x64) of a full-width ISNet with random weights, which proves `device` can
+    /// run the network at all, without waiting for a full-size pass or for the real weights: the
+    /// browser runs it, while the weights are downloaded or read, before it trusts a WebGPU adapter
+    /// it has not seen pass. Its kernels are the real network's, so the device has them compiled
+    /// for the photos after it; its weights are dropped when it ends.
+    pub async fn test_device(device: &Device) -> Result<(), RemoveError> {
         const SIDE: usize = 64;
+        let model = IsnetConfig::default().init(device);
         let data = TensorData::new(vec![0.0f32; 3 * SIDE * SIDE], [1, 3, SIDE, SIDE]);
-        let output = self.model.forward(Tensor::from_data(data, &self.device));
-        let data = output.into_data_async().await.map_err(|error| self.inference_error(error))?;
-        self.usable_values(data, SIDE).map(drop)
+        let output = model.forward(Tensor::from_data(data, device));
+        let data = output.into_data_async().await.map_err(|error| inference_error(device, error))?;
+        usable_values(data, SIDE).map(drop).map_err(|detail| inference_error(device, detail))
     }
 
     /// Photo in, mask at network size out (native: blocks until the device is done). In the
@@ -105,15 +109,19 @@ impl Remover {
     }
 
     fn inference_error(&self, detail: impl std::fmt::Display) -> RemoveError {
-        let detail = detail.to_string();
-        let cause = root_cause(&detail);
-        // cubecl marks a device "poisoned" once wgpu reports it lost (driver reset, GPU process
-        // crash); every later call on it fails the same way, so callers switch engines for good.
-        if detail.contains("poisoned") {
-            return RemoveError::DeviceLost(cause);
-        }
-        RemoveError::Inference { engine: engine_label(&self.device).to_owned(), detail: cause }
+        inference_error(&self.device, detail)
     }
+}
+
+fn inference_error(device: &Device, detail: impl std::fmt::Display) -> RemoveError {
+    let detail = detail.to_string();
+    let cause = root_cause(&detail);
+    // cubecl marks a device "poisoned" once wgpu reports it lost (driver reset, GPU process
+    // crash); every later call on it fails the same way, so callers switch engines for good.
+    if detail.contains("poisoned") {
+        return RemoveError::DeviceLost(cause);
+    }
+    RemoveError::Inference { engine: engine_label(device).to_owned(), detail: cause }
 }
 
 /// The network's output as `side` x `side` values, if they are all numbers. A device that

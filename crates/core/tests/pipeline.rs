@@ -50,6 +50,13 @@ fn outputs_have_the_photos_size_pixels_and_mask() {
     assert_eq!(decoded.get_pixel(150, 100).0[3], alpha.get_pixel(150, 100).0[0]);
 }
 
+/// The device test the browser runs on a WebGPU adapter it has not seen pass, here on the CPU:
+/// a full-width network with random weights gives a usable 64x64 mask.
+#[test]
+fn the_device_test_passes_on_a_working_device() {
+    pollster::block_on(Remover::test_device(&Device::flex())).unwrap();
+}
+
 #[test]
 fn network_sizes_must_be_multiples_of_64() {
     assert!(matches!(tiny_remover(100), Err(RemoveError::InvalidSize(100))));
