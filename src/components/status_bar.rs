@@ -89,7 +89,7 @@ pub fn StatusBar() -> impl IntoView {
                     </select>
                 </label>
             </div>
-            {move || state.engine_note.get().map(|note| view! { <p class="note">{note}</p> })}
+            {move || state.engine_note.get().map(|note| view! { <p class="note" data-testid="engine-note">{note}</p> })}
         </section>
     }
 }

@@ -87,9 +87,11 @@ async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
     Ok((device, found.key))
 }
 
+/// The threaded CPU worker has no WebGPU. The page starts it in automatic mode only where the
+/// browser offers no WebGPU adapter (`worker_client::choose`), so that is what the user is told.
 #[cfg(not(feature = "webgpu"))]
 async fn start_webgpu(_: &ModelManifest) -> GpuReady {
-    Err("this copy of the engine is the CPU-only one".into())
+    Err("this browser offers no WebGPU adapter".into())
 }
 
 /// The WebGPU engine on the device [`begin_webgpu`] started and tested, with the real weights;

@@ -65,6 +65,29 @@ test("the WebAssembly a first visit downloads carries no names of Rust's functio
   }
 });
 
+test('automatic engine (the default): WebGPU where the browser has an adapter, else the threaded CPU and why', async () => {
+  for (const webgpu of [false, true]) {
+    const { context, close } = await browser({ webgpu });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server.url}/`);
+      const engine = await ready(page);
+      const notes = await page.locator('[data-testid="engine-note"]').allTextContents();
+      console.log(`automatic, ${webgpu ? 'with' : 'without'} an adapter: ${engine}, notes ${JSON.stringify(notes)}`);
+      if (webgpu) {
+        assert.equal(engine, 'webgpu');
+        assert.deepEqual(notes, []);
+      } else {
+        assert.equal(engine, 'cpu');
+        assert.ok(page.workers().some((w) => w.url().includes('bgone-cpu-worker_loader')), 'the threaded worker is not running');
+        assert.deepEqual(notes, ['Using the CPU: this browser offers no WebGPU adapter.']);
+      }
+    } finally {
+      await close();
+    }
+  }
+});
+
 test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches the CLI', async () => {
   const { context, close } = await browser();
   try {
