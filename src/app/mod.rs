@@ -1,6 +1,7 @@
 //! The page: owns the state, talks to the worker, lays out the components. `offline` follows the
 //! service worker and the model's offline copy; `privacy` counts requests during processing.
 
+mod gpu_fallback;
 mod offline;
 mod privacy;
 
@@ -55,6 +56,11 @@ pub struct AppState {
     windows: StoredValue<HashMap<u32, (f64, Option<u32>)>>,
     /// Worker crashes since the last progress, so a worker that cannot run is not restarted forever.
     crashes: StoredValue<CrashRecord>,
+    /// Why the GPU failed in this start, once it did: the CPU engine then runs on every core
+    /// (`gpu_fallback`).
+    gpu_failed: StoredValue<Option<String>>,
+    /// The GPU was lost during an image: the threaded CPU worker takes over once that image is done.
+    switch_after_image: StoredValue<bool>,
 }
 
 pub fn now_ms() -> f64 {
@@ -81,14 +87,18 @@ impl AppState {
                 self.on_model_store(OfflineModel { state, record, message });
             }
             FromWorker::Ready { engine, threads, note } => {
+                if self.cpu_instead_of_gpu(engine, &note) {
+                    return;
+                }
                 self.engine.set(Some(engine));
                 self.threads.set(threads);
-                self.engine_note.set(note);
+                self.engine_note.set(note.or_else(|| self.gpu_failed.get_value()));
                 self.status.set(PageStatus::Ready);
                 self.crashes.update_value(CrashRecord::ready);
             }
             FromWorker::EngineChanged { engine, note } => {
                 self.engine.set(Some(engine));
+                self.gpu_lost(engine, &note);
                 self.engine_note.set(Some(note));
             }
             FromWorker::InitFailed { message } => self.status.set(PageStatus::Failed(message)),
@@ -102,7 +112,7 @@ impl AppState {
             FromWorker::Done { id, width, height, png, mask_png, engine, network_size, note, requests } => {
                 self.processing_finished(id, requests);
                 self.crashes.update_value(CrashRecord::image_finished);
-                let Some(item) = self.item(id) else { return };
+                let Some(item) = self.item(id) else { return self.switch_if_due() };
                 let urls = blobs::blob(&png, "image/png")
                     .and_then(|png| blobs::object_url(&png))
                     .and_then(|png_url| Ok((png_url, blobs::object_url(&blobs::blob(&mask_png, "image/png")?)?)));
@@ -117,6 +127,7 @@ impl AppState {
                         item.stage.set(Stage::Error);
                     }
                 }
+                self.switch_if_due();
             }
             FromWorker::Failed { id, message, requests } => {
                 self.processing_finished(id, requests);
@@ -124,6 +135,7 @@ impl AppState {
                 if let Some(item) = self.item(id) {
                     fail(&item, message);
                 }
+                self.switch_if_due();
             }
         }
     }
@@ -133,6 +145,8 @@ impl AppState {
     /// opened, the user changed the engine or the quality, the model was stored or removed).
     pub fn start_worker(self) {
         self.crashes.set_value(CrashRecord::default());
+        self.gpu_failed.set_value(None);
+        self.switch_after_image.set_value(false);
         self.spawn_worker();
     }
 
@@ -140,12 +154,13 @@ impl AppState {
         self.worker.set_value(None);
         self.status.set(PageStatus::LoadingModel);
         self.engine.set(None);
+        let preference = self.running_preference();
         let client = WorkerClient::spawn(
-            self.preference.get_untracked(),
+            preference,
             move |message| self.on_worker_message(message),
             move |reason| self.on_worker_crash(reason),
         );
-        let init = ToWorker::Init { engine: self.preference.get_untracked(), size: self.size.get_untracked() };
+        let init = ToWorker::Init { engine: preference, size: self.size.get_untracked() };
         if let Err(error) = client.send(&init) {
             self.status.set(PageStatus::Failed(error.to_string()));
         }
@@ -328,6 +343,8 @@ pub fn App() -> impl IntoView {
         page_requests: StoredValue::new_local(Some(RequestLog::start())),
         windows: StoredValue::new(HashMap::new()),
         crashes: StoredValue::new(CrashRecord::default()),
+        gpu_failed: StoredValue::new(None),
+        switch_after_image: StoredValue::new(false),
     };
     provide_context(state);
     state.start_worker();

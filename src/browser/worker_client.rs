@@ -104,6 +104,7 @@ type Pending = Rc<RefCell<Option<Vec<JsValue>>>>;
 /// (the error listener replaces its own worker); wasm-bindgen then frees it once it returns.
 struct Running {
     worker: Worker,
+    build: Build,
     _listeners: Listeners,
 }
 
@@ -152,8 +153,14 @@ async fn has_gpu_adapter() -> bool {
     JsFuture::from(promise).await.is_ok_and(|adapter| !adapter.is_null() && !adapter.is_undefined())
 }
 
+/// Whether this page can run the threaded CPU worker: cross-origin isolated (shared memory),
+/// relaxed SIMD, and the worker has not failed to start here before.
+pub fn threads_possible() -> bool {
+    !THREADS_BROKEN.with(Cell::get) && cross_origin_isolated() && relaxed_simd()
+}
+
 async fn choose(preference: EnginePreference) -> Build {
-    if THREADS_BROKEN.with(Cell::get) || !cross_origin_isolated() || !relaxed_simd() {
+    if !threads_possible() {
         return Build::Main;
     }
     match preference {
@@ -196,6 +203,12 @@ impl WorkerClient {
             start(build, slot, pending, handlers);
         });
         client
+    }
+
+    /// Whether the worker running is the main one (WebGPU, and the CPU engine on one thread),
+    /// not the threaded CPU worker.
+    pub fn is_main(&self) -> bool {
+        self.worker.borrow().as_ref().is_some_and(|running| running.build == Build::Main)
     }
 
     pub fn send(&self, message: &ToWorker) -> Result<(), BrowserError> {
@@ -288,7 +301,7 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
     // The worker lives as long as the page keeps this client; its handlers as long as it.
     listeners.push(Box::new(on_message));
     listeners.push(Box::new(on_error));
-    *slot.borrow_mut() = Some(Running { worker, _listeners: listeners });
+    *slot.borrow_mut() = Some(Running { worker, build, _listeners: listeners });
 }
 
 /// How long after a worker's error the page handles its crash, so that the messages the worker

@@ -73,7 +73,11 @@ async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
     }
     let lookup = crate::gpu_trust::look_up(manifest);
     let started = now_ms();
-    let device = Device::wgpu_options().init_async().await.map_err(|error| format!("no WebGPU adapter: {error}"))?;
+    let device = Device::wgpu_options().init_async().await.map_err(|error| {
+        // The details are for whoever looks into it; the user is told what it means.
+        web_sys::console::warn_1(&format!("bgone worker: WebGPU did not start: {error}").into());
+        "this browser offers no WebGPU adapter".to_string()
+    })?;
     crate::startup_steps::beside("device", now_ms() - started);
     let found = lookup.await;
     if found.passed {
@@ -82,7 +86,7 @@ async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
         let started = now_ms();
         Remover::test_device(&device).await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
         crate::startup_steps::beside("test pass", now_ms() - started);
-        crate::gpu_trust::remember(found.key.clone());
+        crate::gpu_trust::remember(found.key.as_deref()).await;
     }
     Ok((device, found.key))
 }

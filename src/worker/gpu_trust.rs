@@ -48,14 +48,13 @@ async fn key(manifest: &ModelManifest) -> Option<String> {
     Some(gpu_passes::key(&adapter, &user_agent, &engine))
 }
 
-/// Records, without waiting, that the GPU under `key` passed.
-pub fn remember(key: Option<String>) {
+/// Records that the GPU under `key` passed (awaited: it runs beside the weights' read, and a
+/// page told the engine is ready finds the record there).
+pub async fn remember(key: Option<&str>) {
     let Some(key) = key else { return };
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = gpu_passes::record(&key).await {
-            web_sys::console::warn_1(&format!("bgone worker: could not note that this GPU passed ({error})").into());
-        }
-    });
+    if let Err(error) = gpu_passes::record(key).await {
+        web_sys::console::warn_1(&format!("bgone worker: could not note that this GPU passed ({error})").into());
+    }
 }
 
 /// Takes the record of the GPU under `key` away, without waiting: it failed on an image.

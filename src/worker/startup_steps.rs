@@ -27,6 +27,7 @@ pub fn step(name: &'static str) {
 
 /// Notes the step called `name`, `ms` long, that ran beside the others (the WebGPU device's start
 /// and test while the weights are read): the others' clock goes on from where it was.
+#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 pub fn beside(name: &'static str, ms: f64) {
     STEPS.with(|steps| steps.borrow_mut().0.push((name, ms)));
 }

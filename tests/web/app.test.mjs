@@ -88,6 +88,26 @@ test('automatic engine (the default): WebGPU where the browser has an adapter, e
   }
 });
 
+test('WebGPU asked for where the browser has no adapter: the CPU engine on every core, and why', async () => {
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?engine=webgpu&size=256`);
+    assert.equal(await ready(page), 'cpu');
+    const note = await page.locator('[data-testid="engine-note"]').textContent();
+    const threads = Number(await page.locator('[data-testid="threads"]').getAttribute('data-threads'));
+    console.log(`WebGPU asked for, no adapter: ${threads} threads, note: ${note}`);
+    assert.equal(note, 'Using the CPU: this browser offers no WebGPU adapter.');
+    assert.equal(threads, Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 8));
+    assert.ok(page.workers().some((w) => w.url().includes('bgone-cpu-worker_loader')), 'the threaded CPU worker is not running');
+    await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
+    const alpha = channel(await resultPng(page, 'chelsea.png'), 3);
+    assert.ok(meanAbsDiff(alpha, nativeMask('chelsea.png', 256)) <= 0.005);
+  } finally {
+    await close();
+  }
+});
+
 test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches the CLI', async () => {
   const { context, close } = await browser();
   try {

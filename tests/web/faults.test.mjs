@@ -70,8 +70,14 @@ test('WebGPU device lost mid-image: the image completes on the CPU, which takes 
     // A GPU that failed on an image is tested again at the next start.
     assert.deepEqual(await gpuPasses(page), []);
 
-    // The lost device is not tried again: the page says the CPU runs now, and the next image is done there.
+    // The lost device is not tried again: the page says the CPU runs now, and the next image is
+    // done there, by the threaded CPU worker on every core (not the main worker's one thread).
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.waitForFunction((threads) => document.querySelector('[data-testid="threads"]')?.dataset.threads === String(threads),
+      Math.min(cores, 8), { timeout: 60_000 });
+    assert.ok(page.workers().some((w) => w.url().includes('bgone-cpu-worker_loader')), 'the threaded CPU worker is not running');
     assert.equal((await page.locator('[data-testid="engine"]').textContent()).trim(), 'cpu');
+    assert.match(await page.locator('[data-testid="engine-note"]').textContent(), /The GPU was lost/);
     await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'coffee.png'));
     await resultPng(page, 'coffee.png');
     assert.match(await item(page, 'coffee.png').textContent(), /CPU \(WebAssembly\)/);
