@@ -65,21 +65,25 @@ test("a return visit takes the CPU worker's compiled WebAssembly from Chromium's
 });
 
 test('the CPU worker started again after another engine ran takes the code compiled and optimised for the first one', async () => {
-  const { context, close } = await browser();
+  // With WebGPU (SwiftShader), so that the other engine is the GPU's: where the GPU fails, the
+  // page runs the threaded CPU worker again instead (src/app/gpu_fallback.rs). At 64, to keep the
+  // GPU's pass short.
+  const { context, close } = await browser({ webgpu: true });
   try {
     const page = await context.newPage();
     const threaded = () => page.workers().some((w) => w.url().includes('bgone-cpu-worker_loader'));
     const engine = page.getByLabel('Engine setting');
     const first = await counted(context, page, async () => {
-      await page.goto(`${server.url}/?engine=cpu&size=256`);
+      await page.goto(`${server.url}/?engine=cpu&size=64`);
       assert.equal(await ready(page), 'cpu');
       await cutOut(page, 'chelsea.png', 'first.png');
     });
     assert.ok(threaded(), 'the threaded CPU worker should have cut out the first photo');
-    // The GPU setting starts the main worker (no adapter here: it runs the CPU engine on one
-    // thread); the threaded worker, the only other holder of its module, is ended.
+    // The GPU setting starts the main worker; the threaded worker, the only other holder of its
+    // module, is ended.
     await engine.selectOption('webgpu');
     await cutOut(page, 'chelsea.png', 'between.png');
+    assert.equal((await page.locator('[data-testid="engine"]').textContent()).trim(), 'webgpu');
     for (let waited = 0; threaded() && waited < 10000; waited += 100) await page.waitForTimeout(100);
     assert.ok(!threaded(), 'the threaded CPU worker should have ended');
     const again = await counted(context, page, async () => {
