@@ -2,10 +2,10 @@
 //! CPU engine of its own, on one thread: it finishes the image the GPU failed on, but where the
 //! page can run the threaded CPU worker (cross-origin isolated), that one takes the rest, and so
 //! the next images run on every core instead of one (on 2 cores a warm cutout 1.5-1.6 s instead
-//! of 3.1 s; more cores widen the gap). Two cases: the GPU fails as the engine starts (no adapter, a failed test pass:
-//! the main worker says it is ready on the CPU), and the GPU is lost during an image (the main
-//! worker says the engine changed, then finishes that image). A new start (the engine menu, the
-//! quality, a reload) tries the GPU again.
+//! of 3.1 s; more cores widen the gap). Two cases: the GPU fails as the engine starts (no
+//! adapter, a failed test pass: the main worker says it is ready on the CPU), and the GPU is lost
+//! during an image (the main worker says the engine changed, then finishes that image). A new
+//! start (the engine menu, the quality, a reload) tries the GPU again.
 
 use leptos::prelude::*;
 
@@ -46,7 +46,8 @@ impl AppState {
         self.worker.with_value(|worker| worker.as_ref().is_some_and(|worker| worker.is_main()))
     }
 
-    /// After an image's result is shown (so that it is not sent again): the switch that [`Self::gpu_lost`] put off, if one is due.
+    /// After an image's result is shown (so that it is not sent again): the switch that
+    /// [`Self::gpu_lost`] put off, if one is due.
     pub(super) fn switch_if_due(self) {
         if self.switch_after_image.get_value() {
             self.switch_after_image.set_value(false);
