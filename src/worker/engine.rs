@@ -31,6 +31,9 @@ pub struct Opened {
     pub weights: Option<VerifiedWeights>,
     /// On WebGPU, the GPU's key in the record of GPUs that passed (taken away if it fails).
     pub gpu_key: Option<String>,
+    /// On WebGPU, whether the test pass was skipped (this GPU passed before): its kernels are not
+    /// compiled yet, and a warm-up while the worker waits for a photo does it (`runtime`).
+    pub warm_up: bool,
 }
 
 #[cfg(feature = "webgpu")]
@@ -41,7 +44,7 @@ fn has_webgpu() -> bool {
 
 /// The WebGPU device, started and tested (`gpu_trust`: once per GPU) while the weights are read
 /// or downloaded, with the GPU's key in the record of GPUs that passed; or why not.
-type GpuReady = Result<(Device, Option<String>), String>;
+type GpuReady = Result<(Device, Option<String>, bool), String>;
 
 /// The WebGPU device's start and test, begun by [`begin_webgpu`] and awaited by [`open`].
 pub struct EarlyGpu(futures_channel::oneshot::Receiver<GpuReady>);
@@ -82,13 +85,14 @@ async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
     let found = lookup.await;
     if found.passed {
         crate::startup_steps::beside("test pass skipped (this GPU passed before)", 0.0);
+        return Ok((device, found.key, true));
     } else {
         let started = now_ms();
         Remover::test_device(&device).await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
         crate::startup_steps::beside("test pass", now_ms() - started);
         crate::gpu_trust::remember(found.key.as_deref()).await;
     }
-    Ok((device, found.key))
+    Ok((device, found.key, false))
 }
 
 /// The threaded CPU worker has no WebGPU. The page starts it in automatic mode only where the
@@ -105,16 +109,16 @@ async fn open_webgpu(
     weights: VerifiedWeights,
     size: Option<usize>,
     early: Option<EarlyGpu>,
-) -> Result<(Remover, Option<String>), String> {
+) -> Result<(Remover, Option<String>, bool), String> {
     let ready = match early {
         Some(EarlyGpu(started)) => started.await.unwrap_or_else(|_| Err("the GPU's start was interrupted".into())),
         None => start_webgpu(manifest).await,
     };
-    let (device, key) = ready?;
+    let (device, key, warm_up) = ready?;
     crate::startup_steps::step("gpu ready");
     let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
     crate::startup_steps::step("load");
-    Ok((remover, key))
+    Ok((remover, key, warm_up))
 }
 
 #[cfg(feature = "threads")]
@@ -199,8 +203,9 @@ pub async fn open(
     let mut note = None;
     if preference != EnginePreference::Cpu {
         match open_webgpu(manifest, weights.clone(), size, early_gpu).await {
-            Ok((remover, gpu_key)) => {
-                return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None, weights: Some(weights), gpu_key });
+            Ok((remover, gpu_key, warm_up)) => {
+                let weights = Some(weights);
+                return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None, weights, gpu_key, warm_up });
             }
             Err(reason) => note = Some(format!("Using the CPU: {reason}.")),
         }
@@ -224,5 +229,5 @@ pub async fn open(
     // hot code first): it took 130-250 ms of every start, and without it the first photo's pass
     // measured no slower than the next ones (the convolutions' inner loops are hot within the
     // first layer).
-    Ok(Opened { remover, kind: EngineKind::Cpu, threads, note, weights: None, gpu_key: None })
+    Ok(Opened { remover, kind: EngineKind::Cpu, threads, note, weights: None, gpu_key: None, warm_up: false })
 }

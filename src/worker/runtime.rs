@@ -117,16 +117,41 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
             .into(),
         );
         let fallback = opened.weights.map(|weights| (manifest, weights, size));
-        Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback, opened.gpu_key))
+        Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback, opened.gpu_key, opened.warm_up))
     };
     match loaded.await {
-        Ok((remover, kind, threads, note, fallback, gpu_key)) => {
+        Ok((remover, kind, threads, note, fallback, gpu_key, warm_up)) => {
             send(&FromWorker::Ready { engine: kind, threads, note });
-            state.borrow_mut().engine = Some(Engine { remover: Arc::new(remover), kind, fallback, cpu: None, gpu_key });
+            let remover = Arc::new(remover);
+            if warm_up && state.borrow().queue.is_empty() {
+                wasm_bindgen_futures::spawn_local(warm_up_gpu(Arc::clone(&remover), gpu_key.clone()));
+            }
+            state.borrow_mut().engine = Some(Engine { remover, kind, fallback, cpu: None, gpu_key });
             drain(state).await;
         }
         Err(message) => send(&FromWorker::InitFailed { message }),
     }
+}
+
+/// A GPU that passed before starts without the test pass, so no kernel of the network is
+/// compiled yet: while no photo has come, a 64x64 pass compiles them, so that a photo given a
+/// few seconds after the page opened (what a user does) finds most of them compiled. A photo that
+/// comes during it is queued on the GPU behind it; one that came before it left no time for it,
+/// and then it does not run. A failure here is the GPU's: it is tested again at the next start.
+async fn warm_up_gpu(remover: Arc<Remover>, gpu_key: Option<String>) {
+    let started = request_log::now_ms();
+    match remover.warm_up().await {
+        Ok(()) => web_sys::console::info_1(
+            &format!("bgone worker: GPU warmed up in {:.0} ms (its kernels compiled)", request_log::now_ms() - started).into(),
+        ),
+        Err(error) => {
+            web_sys::console::warn_1(&format!("bgone worker: the GPU's warm-up failed: {error}").into());
+            #[cfg(feature = "webgpu")]
+            crate::gpu_trust::forget(gpu_key.as_deref());
+        }
+    }
+    #[cfg(not(feature = "webgpu"))]
+    let _ = gpu_key;
 }
 
 impl From<model_fetch::FetchError> for String {

@@ -287,11 +287,14 @@ test('WebGPU engine at 256: its mask matches the CPU engine at the same size; th
     // and its first photo comes out right (at 64, to keep this quick).
     const again = await context.newPage();
     const nextStart = startupLine(again);
+    // With no photo waiting, the worker compiles the kernels meanwhile (a 64x64 warm-up pass).
+    const warmed = again.waitForEvent('console', { predicate: (m) => /GPU warmed up/.test(m.text()), timeout: 120_000 });
     await again.goto(`${server.url}/?engine=webgpu&size=64`);
     assert.equal(await ready(again), 'webgpu');
     const next = await nextStart;
     console.log(`next WebGPU start: ${next}`);
     assert.match(next, /test pass skipped \(this GPU passed before\)/);
+    console.log((await warmed).text());
     await again.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
     const untested = channel(await resultPng(again, 'chelsea.png'), 3);
     const off = meanAbsDiff(untested, nativeMask('chelsea.png', 64));

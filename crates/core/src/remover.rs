@@ -80,12 +80,14 @@ impl Remover {
     /// it has not seen pass. Its kernels are the real network's, so the device has them compiled
     /// for the photos after it; its weights are dropped when it ends.
     pub async fn test_device(device: &Device) -> Result<(), RemoveError> {
-        const SIDE: usize = 64;
-        let model = IsnetConfig::default().init(device);
-        let data = TensorData::new(vec![0.0f32; 3 * SIDE * SIDE], [1, 3, SIDE, SIDE]);
-        let output = model.forward(Tensor::from_data(data, device));
-        let data = output.into_data_async().await.map_err(|error| inference_error(device, error))?;
-        usable_values(data, SIDE).map(drop).map_err(|detail| inference_error(device, detail))
+        small_pass(&IsnetConfig::default().init(device), device).await
+    }
+
+    /// The same tiny pass on this network: on a GPU, the first use of every kernel, so their
+    /// compiling is done before a photo needs them (the browser runs it while it waits for the
+    /// first photo, where the GPU's test pass did not run at this start).
+    pub async fn warm_up(&self) -> Result<(), RemoveError> {
+        small_pass(&self.model, &self.device).await
     }
 
     /// Photo in, mask at network size out (native: blocks until the device is done). In the
@@ -122,6 +124,15 @@ fn inference_error(device: &Device, detail: impl std::fmt::Display) -> RemoveErr
         return RemoveError::DeviceLost(cause);
     }
     RemoveError::Inference { engine: engine_label(device).to_owned(), detail: cause }
+}
+
+/// A 64x64 pass of `model` on zeros, whose output must be a usable mask.
+async fn small_pass(model: &Isnet, device: &Device) -> Result<(), RemoveError> {
+    const SIDE: usize = 64;
+    let data = TensorData::new(vec![0.0f32; 3 * SIDE * SIDE], [1, 3, SIDE, SIDE]);
+    let output = model.forward(Tensor::from_data(data, device));
+    let data = output.into_data_async().await.map_err(|error| inference_error(device, error))?;
+    usable_values(data, SIDE).map(drop).map_err(|detail| inference_error(device, detail))
 }
 
 /// The network's output as `side` x `side` values, if they are all numbers. A device that
