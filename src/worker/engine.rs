@@ -47,7 +47,7 @@ fn has_webgpu() -> bool {
 type GpuReady = Result<(Device, Option<String>, bool), String>;
 
 /// The WebGPU device's start and test, begun by [`begin_webgpu`] and awaited by [`open`].
-pub struct EarlyGpu(futures_channel::oneshot::Receiver<GpuReady>);
+pub struct EarlyGpu(std::pin::Pin<Box<dyn Future<Output = Option<GpuReady>>>>);
 
 /// Begins starting and testing the WebGPU device without waiting, unless the CPU was asked for
 /// or this build has no WebGPU: the runtime calls this before it reads the weights, so that on a
@@ -58,12 +58,8 @@ pub fn begin_webgpu(preference: EnginePreference, manifest: &ModelManifest) -> O
     if preference == EnginePreference::Cpu || cfg!(not(feature = "webgpu")) {
         return None;
     }
-    let (ready, started) = futures_channel::oneshot::channel();
     let manifest = manifest.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = ready.send(start_webgpu(&manifest).await);
-    });
-    Some(EarlyGpu(started))
+    Some(EarlyGpu(Box::pin(crate::beside::begin(async move { start_webgpu(&manifest).await }))))
 }
 
 /// The device, and its test pass unless this GPU passed before. Its steps are timed on their own
@@ -86,12 +82,11 @@ async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
     if found.passed {
         crate::startup_steps::beside("test pass skipped (this GPU passed before)", 0.0);
         return Ok((device, found.key, true));
-    } else {
-        let started = now_ms();
-        Remover::test_device(&device).await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
-        crate::startup_steps::beside("test pass", now_ms() - started);
-        crate::gpu_trust::remember(found.key.as_deref()).await;
     }
+    let started = now_ms();
+    Remover::test_device(&device).await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
+    crate::startup_steps::beside("test pass", now_ms() - started);
+    crate::gpu_trust::remember(found.key.as_deref()).await;
     Ok((device, found.key, false))
 }
 
@@ -111,7 +106,7 @@ async fn open_webgpu(
     early: Option<EarlyGpu>,
 ) -> Result<(Remover, Option<String>, bool), String> {
     let ready = match early {
-        Some(EarlyGpu(started)) => started.await.unwrap_or_else(|_| Err("the GPU's start was interrupted".into())),
+        Some(EarlyGpu(started)) => started.await.unwrap_or_else(|| Err("the GPU's start was interrupted".into())),
         None => start_webgpu(manifest).await,
     };
     let (device, key, warm_up) = ready?;

@@ -2,10 +2,11 @@
 //! a GPU that passed goes straight to the first photo (`offline::gpu_passes` keeps the record).
 //! A pass that fails on that GPU, or gives a mask of values that are not numbers, is finished on
 //! the CPU and takes the record away (`runtime`), so the next start tests the GPU again.
+//! (Compiled in the threaded CPU worker too, which has no WebGPU and uses none of it.)
+#![cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 
 use bgone_core::model::ModelManifest;
 use bgone_web::offline::gpu_passes;
-use futures_channel::oneshot;
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -20,17 +21,16 @@ pub struct Lookup {
 /// runs while the device starts and the weights go up to it; await the answer when the test pass
 /// is due. A lookup that cannot finish answers "not passed".
 pub fn look_up(manifest: &ModelManifest) -> impl Future<Output = Lookup> {
-    let (answer, answered) = oneshot::channel();
     let manifest = manifest.clone();
-    wasm_bindgen_futures::spawn_local(async move {
+    let lookup = crate::beside::begin(async move {
         let key = key(&manifest).await;
         let passed = match key.as_deref() {
             Some(key) => gpu_passes::has_passed(key).await,
             None => false,
         };
-        let _ = answer.send(Lookup { key, passed });
+        Lookup { key, passed }
     });
-    async move { answered.await.unwrap_or(Lookup { key: None, passed: false }) }
+    async move { lookup.await.unwrap_or(Lookup { key: None, passed: false }) }
 }
 
 /// The record's key for this browser's default WebGPU adapter (what Burn's device asks for) and

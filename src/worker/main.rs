@@ -2,10 +2,12 @@
 //! the page never freezes. Built by Trunk from index.html (`data-type="worker"`).
 
 #[cfg(target_arch = "wasm32")]
+mod beside;
+#[cfg(target_arch = "wasm32")]
 mod constructors;
 #[cfg(target_arch = "wasm32")]
 mod engine;
-#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+#[cfg(target_arch = "wasm32")]
 mod gpu_trust;
 #[cfg(target_arch = "wasm32")]
 mod model_fetch;

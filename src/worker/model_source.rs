@@ -8,9 +8,9 @@ use bgone_web::offline::{OfflineError, model_cache, now_epoch_ms, registry};
 use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
 
 use crate::model_fetch::{self, FetchError};
-use crate::startup_steps;
 #[cfg(not(feature = "threads"))]
 use crate::store_in_flight::Storing;
+use crate::{beside, startup_steps};
 
 /// Tells the page where the offline copy stands.
 pub fn report(send: &impl Fn(&FromWorker), state: ModelStoreState, record: Option<ModelRecord>, message: Option<String>) {
@@ -47,15 +47,12 @@ fn record_for(manifest: &ModelManifest, cached_at: f64) -> ModelRecord {
 /// Reads the offline copy and checks it against the manifest's checksum. A damaged copy is deleted.
 pub async fn check_cached(manifest: &ModelManifest) -> Cached {
     // The registry (IndexedDB) is asked while the cache is read, not before: tens of ms less.
-    let (answer, registry_answer) = futures_channel::oneshot::channel();
     let id = manifest.id.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = answer.send(registry::get(&id).await.ok().flatten());
-    });
+    let registry_answer = beside::begin(async move { registry::get(&id).await.ok().flatten() });
     let mut check = digest::StreamingCheck::new(manifest);
     let read = model_cache::read(manifest, |read| check.feed(read)).await;
     startup_steps::step("read");
-    let registered = registry_answer.await.ok().flatten().filter(|r| r.sha256 == manifest.sha256);
+    let registered = registry_answer.await.flatten().filter(|r| r.sha256 == manifest.sha256);
     match read {
         Ok(Some(bytes)) => match check.finish(bytes) {
             Ok(bytes) => {

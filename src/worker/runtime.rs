@@ -40,7 +40,6 @@ struct Engine {
     fallback: Option<(ModelManifest, VerifiedWeights, Option<usize>)>,
     cpu: Option<Remover>,
     /// On WebGPU, the GPU's key in the record of GPUs that passed (see `gpu_trust`).
-    #[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
     gpu_key: Option<String>,
 }
 
@@ -103,7 +102,8 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
         let early_gpu = engine::begin_webgpu(preference, &manifest);
         let weights = model_source::weights(&manifest, &send).await?;
         let fetched = request_log::now_ms();
-        let opened = engine::open(preference, &manifest, weights, size, early_gpu).await.map_err(|error| error.to_string())?;
+        let mut opened =
+            engine::open(preference, &manifest, weights, size, early_gpu).await.map_err(|error| error.to_string())?;
         // Start-up time, for whoever looks into a slow start (the console of the page).
         web_sys::console::info_1(
             &format!(
@@ -116,11 +116,12 @@ async fn init(state: Rc<RefCell<State>>, preference: bgone_web::protocol::Engine
             )
             .into(),
         );
-        let fallback = opened.weights.map(|weights| (manifest, weights, size));
-        Ok::<_, String>((opened.remover, opened.kind, opened.threads, opened.note, fallback, opened.gpu_key, opened.warm_up))
+        let fallback = opened.weights.take().map(|weights| (manifest, weights, size));
+        Ok::<_, String>((opened, fallback))
     };
     match loaded.await {
-        Ok((remover, kind, threads, note, fallback, gpu_key, warm_up)) => {
+        Ok((opened, fallback)) => {
+            let engine::Opened { remover, kind, threads, note, gpu_key, warm_up, .. } = opened;
             send(&FromWorker::Ready { engine: kind, threads, note });
             let remover = Arc::new(remover);
             if warm_up && state.borrow().queue.is_empty() {
@@ -146,12 +147,9 @@ async fn warm_up_gpu(remover: Arc<Remover>, gpu_key: Option<String>) {
         ),
         Err(error) => {
             web_sys::console::warn_1(&format!("bgone worker: the GPU's warm-up failed: {error}").into());
-            #[cfg(feature = "webgpu")]
             crate::gpu_trust::forget(gpu_key.as_deref());
         }
     }
-    #[cfg(not(feature = "webgpu"))]
-    let _ = gpu_key;
 }
 
 impl From<model_fetch::FetchError> for String {
@@ -304,7 +302,6 @@ async fn mask_with_fallback(
         Ok(mask) => Ok((mask, engine.kind, None)),
         Err(gpu_error) if engine.kind == EngineKind::Webgpu => {
             // This GPU is tested again at the next start.
-            #[cfg(feature = "webgpu")]
             crate::gpu_trust::forget(engine.gpu_key.take().as_deref());
             if engine.cpu.is_none() {
                 let Some((manifest, weights, size)) = engine.fallback.as_ref() else { return Err(gpu_error) };

@@ -102,12 +102,8 @@ impl Remover {
     }
 
     fn mask_from(&self, data: TensorData) -> Result<Mask, RemoveError> {
-        let values = self.usable_values(data, self.size)?;
+        let values = usable_values(data, self.size).map_err(|detail| self.inference_error(detail))?;
         Mask::new(self.size, values).ok_or_else(|| self.inference_error("the mask has the wrong size"))
-    }
-
-    fn usable_values(&self, data: TensorData, side: usize) -> Result<Vec<f32>, RemoveError> {
-        usable_values(data, side).map_err(|detail| self.inference_error(detail))
     }
 
     fn inference_error(&self, detail: impl std::fmt::Display) -> RemoveError {
