@@ -18,6 +18,25 @@ const SHELL_PREFIX = 'bgone-shell-';
 
 let networkRequests = 0;
 
+/** The threaded CPU worker comes in two builds (scripts/build-cpu-worker.sh): one with relaxed
+ *  SIMD's fused multiply-add, one without it for browsers that lack it. This browser runs one of
+ *  them, picked by the page with the same test (src/browser/worker_client.rs): whether its
+ *  WebAssembly validates a module whose one function is an `f32x4.relaxed_madd`. Only that one
+ *  is precached; the other would be 6-7 MB downloaded and kept for nothing. */
+const RELAXED_SIMD = WebAssembly.validate(new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]), 0xfd, 0x85, 0x02, 0x0b,
+]));
+const PORTABLE_WORKER = '/bgone-cpu-worker-portable';
+const RELAXED_WORKER = '/bgone-cpu-worker';
+/** Whether this browser needs the shell file at `path`: all but the build it does not run. */
+function needed(path) {
+  if (path.startsWith(PORTABLE_WORKER)) return !RELAXED_SIMD;
+  if (path.startsWith(RELAXED_WORKER)) return RELAXED_SIMD;
+  return true;
+}
+const PRECACHE = SHELL.filter(needed);
+
 self.addEventListener('install', (event) => {
   // `no-cache` revalidates with the server, so the HTTP cache cannot slip in an older file. Each
   // file is stored with the isolation headers already on it (see `isolated`), so the fetch handler
@@ -25,7 +44,7 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      const responses = await Promise.all(SHELL.map(async (path) => {
+      const responses = await Promise.all(PRECACHE.map(async (path) => {
         const response = await fetch(new Request(path, { cache: 'no-cache' }));
         if (!response.ok) throw new Error(`bgone: ${path} answered ${response.status}`);
         return [path, isolated(response)];
@@ -61,12 +80,12 @@ self.addEventListener('message', (event) => {
   }
 });
 
-/** Whether every shell file is in this version's cache. */
+/** Whether every shell file this browser needs is in this version's cache. */
 async function shellStatus() {
   const cache = await caches.open(SHELL_CACHE);
-  const cached = await Promise.all(SHELL.map((path) => cache.match(path)));
+  const cached = await Promise.all(PRECACHE.map((path) => cache.match(path)));
   const missing = cached.filter((response) => !response).length;
-  return { build: BUILD, cache: SHELL_CACHE, files: SHELL.length, missing, complete: missing === 0 };
+  return { build: BUILD, cache: SHELL_CACHE, files: PRECACHE.length, missing, complete: missing === 0 };
 }
 
 /** The page must be cross-origin isolated for the threaded CPU worker (shared memory), and

@@ -1,5 +1,6 @@
 //! The page's query parameters: `?engine=cpu|webgpu` forces the engine, `?size=N` runs the
-//! network at N x N (a multiple of 64).
+//! network at N x N (a multiple of 64), `?simd=portable` runs the threaded CPU worker's build
+//! without relaxed SIMD even where the browser has it (for tests and benchmarks).
 
 use crate::protocol::EnginePreference;
 
@@ -7,6 +8,7 @@ use crate::protocol::EnginePreference;
 pub struct Query {
     pub engine: Option<EnginePreference>,
     pub size: Option<usize>,
+    pub portable_simd: bool,
 }
 
 pub fn parse(search: &str) -> Query {
@@ -19,7 +21,8 @@ pub fn parse(search: &str) -> Query {
         _ => None,
     });
     let size = get("size").and_then(|value| value.parse::<usize>().ok()).filter(|n| *n >= 64 && n % 64 == 0);
-    Query { engine, size }
+    let portable_simd = get("simd").is_some_and(|value| value == "portable");
+    Query { engine, size, portable_simd }
 }
 
 pub fn current() -> Query {

@@ -5,7 +5,8 @@
 //! on one thread) and the threaded CPU one (flex on one thread per core). The threaded one needs
 //! shared memory, so the page must be cross-origin isolated (COOP/COEP headers, sent by the server
 //! and by the service worker). It is started when the CPU will run anyway: the CPU engine was asked
-//! for, or the browser has no WebGPU adapter.
+//! for, or the browser has no WebGPU adapter. It comes in two builds, with and without relaxed
+//! SIMD ([`Threaded`]).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -15,22 +16,53 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use super::BrowserError;
+use super::{BrowserError, query};
 use crate::protocol::{EnginePreference, FromWorker, ToWorker};
 
 /// Trunk names worker files after the binary (no hash), so the page can find it at run time.
 const MAIN_WORKER_URL: &str = "./bgone-worker_loader.js";
-/// Written by scripts/build-cpu-worker.sh (a Trunk hook); an ES module worker.
-const THREADED_WORKER_URL: &str = "./bgone-cpu-worker_loader.js";
-/// Its WebAssembly, which the page compiles and hands to it (`threaded_module`).
-const THREADED_WASM_URL: &str = "./bgone-cpu-worker_bg.wasm";
+
+/// The two builds of the threaded CPU worker (scripts/build-cpu-worker.sh, a Trunk hook), which
+/// differ only in the convolutions' multiply-add. A browser runs one of them: Chromium the one
+/// with relaxed SIMD's fused multiply-add; a browser with threads but without relaxed SIMD the
+/// portable one, on every core, instead of the main worker's one thread.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Threaded {
+    Relaxed,
+    Portable,
+}
+
+impl Threaded {
+    /// Relaxed SIMD where the browser validates it (the service worker precaches by the same
+    /// test), unless the page asks for the portable build (`?simd=portable`, for tests and
+    /// benchmarks in a browser that has relaxed SIMD).
+    fn for_this_page() -> Self {
+        if relaxed_simd() && !query::current().portable_simd { Self::Relaxed } else { Self::Portable }
+    }
+
+    /// An ES module worker.
+    fn worker_url(self) -> &'static str {
+        match self {
+            Self::Relaxed => "./bgone-cpu-worker_loader.js",
+            Self::Portable => "./bgone-cpu-worker-portable_loader.js",
+        }
+    }
+
+    /// Its WebAssembly, which the page compiles and hands to it (`threaded_module`).
+    fn wasm_url(self) -> &'static str {
+        match self {
+            Self::Relaxed => "./bgone-cpu-worker_bg.wasm",
+            Self::Portable => "./bgone-cpu-worker-portable_bg.wasm",
+        }
+    }
+}
 
 thread_local! {
     /// Set once the threaded worker failed to start in this page (file missing, no shared memory):
     /// every later start uses the main worker.
     static THREADS_BROKEN: Cell<bool> = const { Cell::new(false) };
-    /// The threaded worker's compiled WebAssembly, compiled once per page and handed to every
-    /// threaded worker the page starts.
+    /// The threaded worker's compiled WebAssembly (this page's build of it), compiled once per
+    /// page and handed to every threaded worker the page starts.
     static THREADED_MODULE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
 }
 
@@ -50,7 +82,7 @@ fn threaded_module() -> js_sys::Promise {
                 let Some(window) = web_sys::window() else {
                     return js_sys::Promise::reject(&"no window to fetch the CPU engine from".into());
                 };
-                js_sys::WebAssembly::compile_streaming(&window.fetch_with_str(THREADED_WASM_URL))
+                js_sys::WebAssembly::compile_streaming(&window.fetch_with_str(Threaded::for_this_page().wasm_url()))
             })
             .clone()
     })
@@ -123,8 +155,8 @@ fn cross_origin_isolated() -> bool {
     Reflect::get(&js_sys::global(), &"crossOriginIsolated".into()).is_ok_and(|value| value.is_truthy())
 }
 
-/// Whether the browser's WebAssembly has relaxed SIMD, which the threaded CPU worker is built
-/// with (fused multiply-add): a browser without it could not compile that worker at all.
+/// Whether the browser's WebAssembly has relaxed SIMD, which one build of the threaded CPU worker
+/// uses (fused multiply-add): a browser without it could not compile that build at all.
 fn relaxed_simd() -> bool {
     // A module whose one function returns f32x4.relaxed_madd of three v128 constants.
     const ZERO: [u8; 18] = [0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -153,10 +185,11 @@ async fn has_gpu_adapter() -> bool {
     JsFuture::from(promise).await.is_ok_and(|adapter| !adapter.is_null() && !adapter.is_undefined())
 }
 
-/// Whether this page can run the threaded CPU worker: cross-origin isolated (shared memory),
-/// relaxed SIMD, and the worker has not failed to start here before.
+/// Whether this page can run the threaded CPU worker: cross-origin isolated (shared memory), and
+/// the worker has not failed to start here before. With or without relaxed SIMD: there is a
+/// build for each ([`Threaded`]).
 pub fn threads_possible() -> bool {
-    !THREADS_BROKEN.with(Cell::get) && cross_origin_isolated() && relaxed_simd()
+    !THREADS_BROKEN.with(Cell::get) && cross_origin_isolated()
 }
 
 async fn choose(preference: EnginePreference) -> Build {
@@ -178,7 +211,7 @@ fn create(build: Build) -> Result<(Worker, Listeners), JsValue> {
         Build::ThreadedCpu => {
             let options = WorkerOptions::new();
             options.set_type(WorkerType::Module);
-            let worker = Worker::new_with_options(THREADED_WORKER_URL, &options)?;
+            let worker = Worker::new_with_options(Threaded::for_this_page().worker_url(), &options)?;
             let on_request = hand_module(&worker);
             // Compiling starts now, while the worker's scripts load.
             let _ = threaded_module();

@@ -95,13 +95,15 @@ async fn bodies_are_read_whole_from_byte_streams_and_others() {
 }
 
 #[wasm_bindgen_test]
-fn query_forces_engine_and_size() {
+fn query_forces_engine_size_and_simd() {
     let parsed = query::parse("?engine=cpu&size=256");
     assert_eq!(parsed.engine, Some(EnginePreference::Cpu));
     assert_eq!(parsed.size, Some(256));
+    assert!(!parsed.portable_simd);
+    assert!(query::parse("?engine=cpu&simd=portable").portable_simd);
     assert_eq!(query::parse("?engine=webgpu").engine, Some(EnginePreference::Webgpu));
     // Sizes that are not multiples of 64, and unknown engines, are ignored rather than fatal.
-    assert_eq!(query::parse("?size=100&engine=tpu"), query::Query::default());
+    assert_eq!(query::parse("?size=100&engine=tpu&simd=avx"), query::Query::default());
     assert_eq!(query::parse("").size, None);
 }
 

@@ -42,11 +42,12 @@ test("the page's own WebAssembly holds the UI only, not the engine", () => {
 });
 
 test("the WebAssembly a first visit downloads carries no names of Rust's functions", async () => {
-  // Every first visit precaches all three modules for offline use. Their name sections (function
-  // names for stack traces) were 9.4 of 43.4 MB; `strip` in Cargo.toml leaves Rust's out. What
-  // remains names wasm-bindgen's own glue, a few KB.
+  // Every first visit precaches three modules for offline use (the page's, the main worker's and
+  // the CPU worker's build this browser runs). Their name sections (function names for stack
+  // traces) were 9.4 of 43.4 MB; `strip` in Cargo.toml leaves Rust's out. What remains names
+  // wasm-bindgen's own glue, a few KB.
   const files = readdirSync(dist).filter((f) => f.endsWith('.wasm'));
-  assert.equal(files.length, 3, `expected the page's, the main worker's and the CPU worker's WebAssembly: ${files}`);
+  assert.equal(files.length, 4, `expected the page's, the main worker's and the CPU worker's two builds' WebAssembly: ${files}`);
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
@@ -138,6 +139,45 @@ test('CPU engine: a dropped photo becomes a full-size cutout whose alpha matches
     assert.equal(await constructorRuns(page, 'bgone-cpu-worker_loader'), 1);
     // A clean console from the page, its worker and the worker's threads, start to cutout.
     assert.deepEqual(complaints, []);
+  } finally {
+    await close();
+  }
+});
+
+test('CPU engine, the build without relaxed SIMD: every core and the same mask; only the build a browser runs is precached', async () => {
+  // A browser with threads but without relaxed SIMD (the page tests WebAssembly.validate) gets
+  // this build; before it had the main worker's one thread. Chromium has relaxed SIMD, so
+  // `?simd=portable` asks for it here.
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    const complaints = consoleComplaints(page);
+    await page.goto(`${server.url}/?engine=cpu&simd=portable`);
+    assert.equal(await ready(page), 'cpu');
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Number(await page.locator('[data-testid="threads"]').getAttribute('data-threads'));
+    const workers = page.workers().map((w) => new URL(w.url()).pathname);
+    console.log(`portable build on ${threads} threads (${cores} cores); workers ${workers.join(', ')}`);
+    assert.equal(threads, Math.min(cores, 8));
+    assert.ok(workers.includes('/bgone-cpu-worker-portable_loader.js'), 'the portable build is not running');
+    assert.ok(!workers.includes('/bgone-cpu-worker_loader.js'), 'the relaxed-SIMD build started too');
+    await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
+    const png = await resultPng(page, 'chelsea.png');
+    const score = iou(channel(png, 3), nativeMask('chelsea.png'));
+    console.log(`portable build vs native CLI: IoU ${score.toFixed(4)}`);
+    assert.ok(score >= 0.99, `IoU ${score} < 0.99`);
+    assert.equal(await constructorRuns(page, 'bgone-cpu-worker-portable_loader'), 1);
+    assert.deepEqual(complaints, []);
+
+    // The service worker precached the build this browser runs by itself (relaxed SIMD), not the
+    // one this page was asked to run.
+    await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor({ timeout: 120_000 });
+    const cached = await page.evaluate(async () => {
+      const name = (await caches.keys()).find((n) => n.startsWith('bgone-shell-'));
+      return (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname);
+    });
+    assert.ok(cached.includes('/bgone-cpu-worker_bg.wasm') && cached.includes('/bgone-cpu-worker_loader.js'), `${cached}`);
+    assert.ok(!cached.some((path) => path.startsWith('/bgone-cpu-worker-portable')), `${cached}`);
   } finally {
     await close();
   }
