@@ -6,7 +6,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 export BGONE_CACHE=${BGONE_CACHE:-$HOME/.cache/bgone}
 
 apt_packages=(mesa-vulkan-drivers)   # lavapipe: a Vulkan device on the CPU for the wgpu tests
-[ "${BGONE_NEED_BROWSER:-0}" = 1 ] && apt_packages+=(chromium chromium-driver)
+# The browsers of the browser tests: Chromium, and Firefox ESR (a second engine, without relaxed
+# SIMD; tests/web/firefox.test.mjs), driven by geckodriver (scripts/web-tools.sh).
+[ "${BGONE_NEED_BROWSER:-0}" = 1 ] && apt_packages+=(chromium chromium-driver firefox-esr)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the web build tools into $BGONE_CACHE/tools (once): the wasm32 target, Trunk, and the
-# wasm-bindgen CLI at exactly the version in Cargo.lock. All from the Rust registry.
+# Installs the web build tools into $BGONE_CACHE/tools (once): the wasm32 target, Trunk, the
+# wasm-bindgen CLI at exactly the version in Cargo.lock, and geckodriver for the Firefox test. All
+# from the Rust registry.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export BGONE_CACHE=${BGONE_CACHE:-$HOME/.cache/bgone}
@@ -21,5 +22,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen_version"; then
   echo "Installing wasm-bindgen-cli $bindgen_version (once) ..."
   # Without --locked: its lockfile pins a crate version this registry does not have.
   CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install wasm-bindgen-cli --version "$bindgen_version" \
+    --root "$tools" --quiet
+fi
+if ! geckodriver --version 2>/dev/null | grep -q "0.37.1"; then
+  echo "Installing geckodriver 0.37.1 (once) ..."
+  CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install geckodriver --version 0.37.1 --locked \
     --root "$tools" --quiet
 fi

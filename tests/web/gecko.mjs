@@ -1,0 +1,71 @@
+// Debian's Firefox ESR driven through geckodriver's WebDriver protocol (HTTP and JSON: a few
+// calls, so no client library). Playwright drives only its own patched Firefox, which would be a
+// download from outside the registries; geckodriver drives the one Debian ships.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A headless Firefox with a fresh profile (geckodriver makes one per session). */
+export async function firefox() {
+  const port = await freePort();
+  const driver = spawn('geckodriver', ['--port', String(port), '--log', 'fatal'], { stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  async function call(method, path, body) {
+    const response = await fetch(`${base}${path}`, {
+      method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+    });
+    const { value } = await response.json();
+    if (value?.error) throw new Error(`WebDriver ${path}: ${value.error}: ${value.message}`);
+    return value;
+  }
+  let session;
+  for (let tries = 0; !session; tries++) {
+    try {
+      const capabilities = { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': { binary: FIREFOX, args: ['-headless'] } } };
+      ({ sessionId: session } = await call('POST', '/session', { capabilities }));
+    } catch (error) {
+      // geckodriver takes a moment to listen.
+      if (tries >= 50 || !/fetch failed|ECONNREFUSED/.test(`${error.message} ${error.cause?.code}`)) throw error;
+      await sleep(200);
+    }
+  }
+  const at = (path) => `/session/${session}${path}`;
+  const run = (script, ...args) => call('POST', at('/execute/sync'), { script, args });
+  return {
+    goto: (url) => call('POST', at('/url'), { url }),
+    /** `script` is a function body; its return value comes back. */
+    run,
+    /** `script` is a function body that calls `done(value)`. */
+    runAsync: (script, ...args) =>
+      call('POST', at('/execute/async'), { script: `const done = arguments[arguments.length - 1]; ${script}`, args }),
+    /** Polls `script` until it returns something truthy, and returns that. */
+    async until(script, what, seconds = 300) {
+      for (const end = Date.now() + seconds * 1000; Date.now() < end; await sleep(100)) {
+        const value = await run(script);
+        if (value) return value;
+      }
+      throw new Error(`Firefox: timed out waiting for ${what}`);
+    },
+    /** Gives the file at `path` to the `<input type=file>` that matches `selector`, as a user does. */
+    async pickFile(selector, path) {
+      const element = Object.values(await call('POST', at('/element'), { using: 'css selector', value: selector }))[0];
+      await call('POST', at(`/element/${element}/value`), { text: path });
+    },
+    async close() {
+      await call('DELETE', at('')).catch(() => {});
+      driver.kill();
+    },
+  };
+}
