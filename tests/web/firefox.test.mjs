@@ -1,7 +1,8 @@
 // The app in a second browser engine: Debian's Firefox ESR, which has WebAssembly threads but
 // (ESR 140) not relaxed SIMD, and no WebGPU on Linux. The page must start the threaded CPU
 // worker's build that this Firefox can compile, on every core, give the CLI's mask, and the
-// service worker must precache that build and not the other.
+// service worker must precache that build and not the other; with the network off, the app
+// opens again and works.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -17,7 +18,7 @@ after(() => server.close());
 const RELAXED_PROBE = [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 10, 61, 1, 59, 0,
   ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]), 0xfd, 0x85, 0x02, 0x0b];
 
-test('Firefox ESR: the threaded CPU worker build it can run, on every core, with the CLI\'s mask; only that build precached', { skip: !existsSync(FIREFOX) && `no ${FIREFOX}` }, async () => {
+test('Firefox ESR: the threaded CPU worker build it can run, on every core, with the CLI\'s mask; only that build precached; offline after the first visit', { skip: !existsSync(FIREFOX) && `no ${FIREFOX}` }, async () => {
   const browser = await firefox();
   try {
     await browser.goto(`${server.url}/`);
@@ -54,7 +55,24 @@ test('Firefox ESR: the threaded CPU worker build it can run, on every core, with
     const cached = await browser.runAsync(`caches.keys().then((names) => caches.open(names.find((n) => n.startsWith('bgone-shell-'))))
       .then((cache) => cache.keys()).then((keys) => done(keys.map((k) => new URL(k.url).pathname).filter((p) => p.includes('cpu-worker'))))`);
     assert.deepEqual(cached.sort(), [`/${build}.js`, `/${build}_bg.wasm`, `/${build}_loader.js`].sort());
+
+    // The network off (the server drops every connection): the page opens again from the service
+    // worker, the model from its cache, and a photo is cut out without a request reaching out.
+    server.setOffline(true);
+    const seen = server.requests.length;
+    await browser.goto(`${server.url}/`);
+    await browser.until(`return document.querySelector('[data-testid="status"]')?.dataset.state === 'ready'`, 'the engine, offline');
+    // Isolated by the service worker's headers, so on every core offline too.
+    assert.equal(Number(await browser.run(`return document.querySelector('[data-testid="threads"]').dataset.threads`)), threads);
+    await browser.pickFile('[data-testid="file-input"]', join(photos, 'rocket.jpg'));
+    const offline = await browser.until(`const item = document.querySelector('[data-testid="item"]');
+      return ['done', 'error'].includes(item?.dataset.state) && item.dataset.state;`, 'the cutout, offline');
+    const tried = server.requests.slice(seen).map((r) => r.path).filter((path) => path !== '/sw.js');
+    console.log(`offline: cutout ${offline}; requests tried meanwhile: ${tried.length ? tried.join(', ') : 'none'}`);
+    assert.equal(offline, 'done');
+    assert.deepEqual(tried, []);
   } finally {
+    server.setOffline(false);
     await browser.close();
   }
 });
