@@ -10,21 +10,16 @@ import { firefox } from '../web/gecko.mjs';
 const photo = process.argv[2] ?? 'chelsea.png';
 const server = await serve(dist);
 const browser = await firefox();
-const done = (count) => `const items = document.querySelectorAll('[data-testid="item"]');
-  return items.length === ${count} && ['done', 'error'].includes(items[${count - 1}].dataset.state) && items[${count - 1}].dataset.state;`;
 try {
   const opened = Date.now();
   await browser.goto(`${server.url}/?engine=cpu`);
-  const engine = await browser.until(`return document.querySelector('[data-testid="status"]')?.dataset.state === 'ready'
-    && document.querySelector('[data-testid="engine"]').textContent.trim();`, 'the engine');
-  const threads = await browser.run(`return document.querySelector('[data-testid="threads"]').dataset.threads`);
+  const { engine, threads } = await browser.ready();
   console.log(`ready ${Date.now() - opened} ms after the navigation: ${engine} on ${threads} thread(s)`);
   const loaders = server.requests.map((r) => r.path).filter((path) => path.endsWith('_loader.js'));
-  console.log(`worker loaders asked for: ${[...new Set(loaders)].join(', ')}`);
+  console.log(`worker loaders asked for (the page's and the service worker's precache): ${[...new Set(loaders)].join(', ')}`);
   for (let count = 1; count <= 1 + Number(process.env.NEXT ?? 2); count++) {
     const given = Date.now();
-    await browser.pickFile('[data-testid="file-input"]', join(photos, photo));
-    const state = await browser.until(done(count), `cutout ${count}`);
+    const state = await browser.cutOut(join(photos, photo), count);
     console.log(`cutout ${count}: ${state} in ${Date.now() - given} ms`);
   }
 } finally {

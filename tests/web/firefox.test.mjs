@@ -7,7 +7,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { serve, photos, channel, iou, nativeMask } from './harness.mjs';
 import { firefox, FIREFOX } from './gecko.mjs';
 
@@ -18,55 +17,46 @@ after(() => server.close());
 const RELAXED_PROBE = [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 10, 61, 1, 59, 0,
   ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]), 0xfd, 0x85, 0x02, 0x0b];
 
+/** The files of one build of the threaded CPU worker. */
+const files = (build) => [`/${build}.js`, `/${build}_bg.wasm`, `/${build}_loader.js`];
+
 test('Firefox ESR: the threaded CPU worker build it can run, on every core, with the CLI\'s mask; only that build precached; offline after the first visit', { skip: !existsSync(FIREFOX) && `no ${FIREFOX}` }, async () => {
   const browser = await firefox();
   try {
     await browser.goto(`${server.url}/`);
     const facts = await browser.run(`return { ua: navigator.userAgent, isolated: crossOriginIsolated,
       cores: navigator.hardwareConcurrency, relaxed: WebAssembly.validate(new Uint8Array(arguments[0])) }`, RELAXED_PROBE);
-    const build = facts.relaxed ? 'bgone-cpu-worker' : 'bgone-cpu-worker-portable';
-    const other = facts.relaxed ? 'bgone-cpu-worker-portable' : 'bgone-cpu-worker';
-    const engine = await browser.until(`const status = document.querySelector('[data-testid="status"]');
-      return status?.dataset.state === 'ready' && document.querySelector('[data-testid="engine"]').textContent.trim();`, 'the engine');
-    const threads = Number(await browser.run(`return document.querySelector('[data-testid="threads"]').dataset.threads`));
+    const [build, other] = facts.relaxed ? ['bgone-cpu-worker', 'bgone-cpu-worker-portable'] : ['bgone-cpu-worker-portable', 'bgone-cpu-worker'];
+    const { engine, threads } = await browser.ready();
     console.log(`${facts.ua}: isolated ${facts.isolated}, relaxed SIMD ${facts.relaxed}; engine ${engine} on ${threads} threads (${facts.cores} cores)`);
     assert.equal(facts.isolated, true);
     assert.equal(engine, 'cpu', 'automatic mode picked the CPU: this Firefox offers no WebGPU adapter here');
     assert.equal(threads, Math.min(facts.cores, 8));
 
-    await browser.pickFile('[data-testid="file-input"]', join(photos, 'chelsea.png'));
-    const state = await browser.until(`const item = document.querySelector('[data-testid="item"]');
-      return ['done', 'error'].includes(item?.dataset.state) && item.dataset.state;`, 'the cutout');
+    const state = await browser.cutOut(join(photos, 'chelsea.png'));
     assert.equal(state, 'done', await browser.run(`return document.querySelector('[data-testid="error"]')?.textContent`));
-    const base64 = await browser.runAsync(`fetch(document.querySelector('[data-testid="result"]').src)
-      .then((response) => response.arrayBuffer()).then((bytes) => {
-        let text = ''; for (const byte of new Uint8Array(bytes)) text += String.fromCharCode(byte); done(btoa(text)); });`);
-    const png = PNG.sync.read(Buffer.from(base64, 'base64'));
+    const png = await browser.resultPng();
     assert.deepEqual([png.width, png.height], [451, 300]);
     const score = iou(channel(png, 3), nativeMask('chelsea.png'));
     console.log(`Firefox, ${build}: IoU ${score.toFixed(4)} against the CLI's mask`);
     assert.ok(score >= 0.99, `IoU ${score} < 0.99`);
 
     const asked = new Set(server.requests.map((r) => r.path));
-    assert.ok(asked.has(`/${build}_loader.js`) && asked.has(`/${build}_bg.wasm`), `${build} was not loaded`);
-    assert.ok(![...asked].some((path) => path.startsWith(`/${other}`) && (facts.relaxed || !path.startsWith('/bgone-cpu-worker-portable'))),
-      `${other} was asked for: ${[...asked].join(', ')}`);
+    for (const path of files(build)) assert.ok(asked.has(path), `${path} was not loaded`);
+    for (const path of files(other)) assert.ok(!asked.has(path), `${path} was loaded`);
     await browser.until(`return document.querySelector('[data-testid="offline-ready"]')?.dataset.state === 'yes'`, 'offline readiness');
     const cached = await browser.runAsync(`caches.keys().then((names) => caches.open(names.find((n) => n.startsWith('bgone-shell-'))))
       .then((cache) => cache.keys()).then((keys) => done(keys.map((k) => new URL(k.url).pathname).filter((p) => p.includes('cpu-worker'))))`);
-    assert.deepEqual(cached.sort(), [`/${build}.js`, `/${build}_bg.wasm`, `/${build}_loader.js`].sort());
+    assert.deepEqual(cached.sort(), files(build).sort());
 
     // The network off (the server drops every connection): the page opens again from the service
     // worker, the model from its cache, and a photo is cut out without a request reaching out.
     server.setOffline(true);
     const seen = server.requests.length;
     await browser.goto(`${server.url}/`);
-    await browser.until(`return document.querySelector('[data-testid="status"]')?.dataset.state === 'ready'`, 'the engine, offline');
     // Isolated by the service worker's headers, so on every core offline too.
-    assert.equal(Number(await browser.run(`return document.querySelector('[data-testid="threads"]').dataset.threads`)), threads);
-    await browser.pickFile('[data-testid="file-input"]', join(photos, 'rocket.jpg'));
-    const offline = await browser.until(`const item = document.querySelector('[data-testid="item"]');
-      return ['done', 'error'].includes(item?.dataset.state) && item.dataset.state;`, 'the cutout, offline');
+    assert.equal((await browser.ready()).threads, threads);
+    const offline = await browser.cutOut(join(photos, 'rocket.jpg'));
     const tried = server.requests.slice(seen).map((r) => r.path).filter((path) => path !== '/sw.js');
     console.log(`offline: cutout ${offline}; requests tried meanwhile: ${tried.length ? tried.join(', ') : 'none'}`);
     assert.equal(offline, 'done');

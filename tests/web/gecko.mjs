@@ -3,6 +3,7 @@
 // download from outside the registries; geckodriver drives the one Debian ships.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { PNG } from 'pngjs';
 
 export const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
@@ -62,6 +63,27 @@ export async function firefox() {
     async pickFile(selector, path) {
       const element = Object.values(await call('POST', at('/element'), { using: 'css selector', value: selector }))[0];
       await call('POST', at(`/element/${element}/value`), { text: path });
+    },
+    /** Waits for the page to be ready; its engine and how many threads it runs on. */
+    async ready() {
+      const engine = await this.until(`return document.querySelector('[data-testid="status"]')?.dataset.state === 'ready'
+        && document.querySelector('[data-testid="engine"]').textContent.trim();`, 'the engine');
+      const threads = Number(await run(`return document.querySelector('[data-testid="threads"]').dataset.threads`));
+      return { engine, threads };
+    },
+    /** Picks the photo at `path` and waits until the page's `count`-th item is done or failed;
+     *  its state. */
+    async cutOut(path, count = 1) {
+      await this.pickFile('[data-testid="file-input"]', path);
+      return this.until(`const item = document.querySelectorAll('[data-testid="item"]')[${count - 1}];
+        return ['done', 'error'].includes(item?.dataset.state) && item.dataset.state;`, `cutout ${count}`);
+    },
+    /** The bytes behind the `count`-th item's result: the PNG a user downloads. */
+    async resultPng(count = 1) {
+      const base64 = await this.runAsync(`
+        fetch(document.querySelectorAll('[data-testid="result"]')[${count - 1}].src).then((r) => r.arrayBuffer()).then((bytes) => {
+          let text = ''; for (const byte of new Uint8Array(bytes)) text += String.fromCharCode(byte); done(btoa(text)); });`);
+      return PNG.sync.read(Buffer.from(base64, 'base64'));
     },
     async close() {
       await call('DELETE', at('')).catch(() => {});
