@@ -64,11 +64,13 @@ export async function firefox() {
       const element = Object.values(await call('POST', at('/element'), { using: 'css selector', value: selector }))[0];
       await call('POST', at(`/element/${element}/value`), { text: path });
     },
-    /** Waits for the page to be ready; its engine and how many threads it runs on. */
+    /** Waits for the page to be ready; its engine and how many threads it runs on (null where the
+     *  page does not say: the peer's). */
     async ready() {
       const engine = await this.until(`return document.querySelector('[data-testid="status"]')?.dataset.state === 'ready'
         && document.querySelector('[data-testid="engine"]').textContent.trim();`, 'the engine');
-      const threads = Number(await run(`return document.querySelector('[data-testid="threads"]').dataset.threads`));
+      const threads = await run(`const threads = document.querySelector('[data-testid="threads"]');
+        return threads ? Number(threads.dataset.threads) : null;`);
       return { engine, threads };
     },
     /** Picks the photo at `path` and waits until the page's `count`-th item is done or failed;
