@@ -92,7 +92,9 @@ impl AppState {
                 }
                 self.engine.set(Some(engine));
                 self.threads.set(threads);
-                self.engine_note.set(note.or_else(|| self.gpu_failed.get_value()));
+                let page_reason = self.worker.with_value(|worker| worker.as_ref().and_then(WorkerClient::cpu_reason));
+                let page_note = page_reason.map(|reason| format!("Using the CPU: {reason}."));
+                self.engine_note.set(note.or(page_note).or_else(|| self.gpu_failed.get_value()));
                 self.status.set(PageStatus::Ready);
                 self.crashes.update_value(CrashRecord::ready);
             }

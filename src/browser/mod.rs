@@ -5,6 +5,7 @@ pub mod blobs;
 pub mod body_stream;
 pub mod canvas;
 pub mod digest;
+pub mod gpu_adapter;
 pub mod query;
 pub mod worker_client;
 pub mod zip_all;

@@ -5,7 +5,7 @@
 //! on one thread) and the threaded CPU one (flex on one thread per core). The threaded one needs
 //! shared memory, so the page must be cross-origin isolated (COOP/COEP headers, sent by the server
 //! and by the service worker). It is started when the CPU will run anyway: the CPU engine was asked
-//! for, or the browser has no WebGPU adapter. It comes in two builds, with and without relaxed
+//! for, or the browser has no WebGPU adapter or only a software one. It comes in two builds, with and without relaxed
 //! SIMD ([`Threaded`]).
 
 use std::cell::{Cell, RefCell};
@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 
+use super::gpu_adapter::{self, Offer};
 use super::{BrowserError, query};
 use crate::protocol::{EnginePreference, FromWorker, ToWorker};
 
@@ -149,6 +150,8 @@ pub struct WorkerClient {
     worker: Slot,
     /// Messages waiting for the worker to listen; `None` once it does.
     pending: Pending,
+    /// Why automatic mode took the CPU, once the build is chosen.
+    cpu_reason: Rc<Cell<Option<&'static str>>>,
 }
 
 fn cross_origin_isolated() -> bool {
@@ -169,22 +172,6 @@ fn relaxed_simd() -> bool {
     js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(module.as_slice())).unwrap_or(false)
 }
 
-/// Whether the browser can give WebGPU an adapter (the main worker then tries the GPU).
-async fn has_gpu_adapter() -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let Ok(gpu) = Reflect::get(&window.navigator(), &"gpu".into()) else { return false };
-    if gpu.is_undefined() || gpu.is_null() {
-        return false;
-    }
-    let Ok(request) = Reflect::get(&gpu, &"requestAdapter".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) else {
-        return false;
-    };
-    let Ok(promise) = request.call0(&gpu).and_then(|p| p.dyn_into::<js_sys::Promise>()) else {
-        return false;
-    };
-    JsFuture::from(promise).await.is_ok_and(|adapter| !adapter.is_null() && !adapter.is_undefined())
-}
-
 /// Whether this page can run the threaded CPU worker: cross-origin isolated (shared memory), and
 /// the worker has not failed to start here before. With or without relaxed SIMD: there is a
 /// build for each ([`Threaded`]).
@@ -192,15 +179,20 @@ pub fn threads_possible() -> bool {
     !THREADS_BROKEN.with(Cell::get) && cross_origin_isolated()
 }
 
-async fn choose(preference: EnginePreference) -> Build {
+/// The worker to start, and in automatic mode why the CPU runs (for the engine's note). Where
+/// the threaded worker cannot run, the main worker decides for itself (it leaves a software
+/// adapter to its CPU engine too, and says why).
+async fn choose(preference: EnginePreference) -> (Build, Option<&'static str>) {
     if !threads_possible() {
-        return Build::Main;
+        return (Build::Main, None);
     }
     match preference {
-        EnginePreference::Cpu => Build::ThreadedCpu,
-        EnginePreference::Webgpu => Build::Main,
-        EnginePreference::Auto if has_gpu_adapter().await => Build::Main,
-        EnginePreference::Auto => Build::ThreadedCpu,
+        EnginePreference::Cpu => (Build::ThreadedCpu, None),
+        EnginePreference::Webgpu => (Build::Main, None),
+        EnginePreference::Auto => match gpu_adapter::offer().await {
+            Offer::Hardware => (Build::Main, None),
+            offer => (Build::ThreadedCpu, gpu_adapter::cpu_reason(offer)),
+        },
     }
 }
 
@@ -228,14 +220,25 @@ impl WorkerClient {
         on_message: impl Fn(FromWorker) + 'static,
         on_crash: impl Fn(String) + 'static,
     ) -> Self {
-        let client = Self { worker: Rc::new(RefCell::new(None)), pending: Rc::new(RefCell::new(Some(Vec::new()))) };
-        let (slot, pending) = (client.worker.clone(), client.pending.clone());
+        let client = Self {
+            worker: Rc::new(RefCell::new(None)),
+            pending: Rc::new(RefCell::new(Some(Vec::new()))),
+            cpu_reason: Rc::new(Cell::new(None)),
+        };
+        let (slot, pending, reason) = (client.worker.clone(), client.pending.clone(), client.cpu_reason.clone());
         let handlers = Rc::new(Handlers { on_message: Box::new(on_message), on_crash: Box::new(on_crash) });
         wasm_bindgen_futures::spawn_local(async move {
-            let build = choose(preference).await;
+            let (build, why) = choose(preference).await;
+            reason.set(why);
             start(build, slot, pending, handlers);
         });
         client
+    }
+
+    /// Why automatic mode runs the CPU engine ("this browser offers no WebGPU adapter"), where the
+    /// page decided it; the worker does not know.
+    pub fn cpu_reason(&self) -> Option<&'static str> {
+        self.cpu_reason.get()
     }
 
     /// Whether the worker running is the main one (WebGPU, and the CPU engine on one thread),

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use bgone_core::model::{ModelManifest, VerifiedWeights};
 use bgone_core::pipeline::Mask;
 use bgone_core::{Device, RemoveError, Remover};
+#[cfg(feature = "webgpu")]
+use bgone_web::browser::gpu_adapter;
 use bgone_web::protocol::{EngineKind, EnginePreference};
 use image::DynamicImage;
 #[cfg(feature = "webgpu")]
@@ -42,9 +44,20 @@ fn has_webgpu() -> bool {
     Reflect::get(&navigator, &"gpu".into()).is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
+/// What starting the WebGPU device found out about its GPU.
+struct GpuFacts {
+    /// The GPU's key in the record of GPUs that passed.
+    key: Option<String>,
+    /// Whether the test pass was skipped (see [`Opened::warm_up`]).
+    warm_up: bool,
+    /// Whether the adapter is a software one (`gpu_adapter::is_fallback`), used because WebGPU
+    /// was chosen: the user is told it is slower than the CPU.
+    software: bool,
+}
+
 /// The WebGPU device, started and tested (`gpu_trust`: once per GPU) while the weights are read
-/// or downloaded, with the GPU's key in the record of GPUs that passed; or why not.
-type GpuReady = Result<(Device, Option<String>, bool), String>;
+/// or downloaded; or why not.
+type GpuReady = Result<(Device, GpuFacts), String>;
 
 /// The WebGPU device's start and test, begun by [`begin_webgpu`] and awaited by [`open`].
 pub struct EarlyGpu(std::pin::Pin<Box<dyn Future<Output = Option<GpuReady>>>>);
@@ -59,13 +72,13 @@ pub fn begin_webgpu(preference: EnginePreference, manifest: &ModelManifest) -> O
         return None;
     }
     let manifest = manifest.clone();
-    Some(EarlyGpu(Box::pin(crate::beside::begin(async move { start_webgpu(&manifest).await }))))
+    Some(EarlyGpu(Box::pin(crate::beside::begin(async move { start_webgpu(preference, &manifest).await }))))
 }
 
 /// The device, and its test pass unless this GPU passed before. Its steps are timed on their own
 /// (`startup_steps::beside`): they run beside the weights' read.
 #[cfg(feature = "webgpu")]
-async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
+async fn start_webgpu(preference: EnginePreference, manifest: &ModelManifest) -> GpuReady {
     use bgone_web::offline::request_log::now_ms;
     if !has_webgpu() {
         return Err("this browser has no WebGPU".into());
@@ -79,41 +92,51 @@ async fn start_webgpu(manifest: &ModelManifest) -> GpuReady {
     })?;
     crate::startup_steps::beside("device", now_ms() - started);
     let found = lookup.await;
+    // Automatic mode leaves a software adapter to the CPU engine, as the page does where it can
+    // start the threaded CPU worker (`worker_client::choose`); chosen, it is used.
+    if found.software && preference == EnginePreference::Auto {
+        return Err(gpu_adapter::cpu_reason(gpu_adapter::Offer::Fallback).unwrap_or_default().into());
+    }
+    let (key, software) = (found.key, found.software);
     if found.passed {
         crate::startup_steps::beside("test pass skipped (this GPU passed before)", 0.0);
-        return Ok((device, found.key, true));
+        return Ok((device, GpuFacts { key, warm_up: true, software }));
     }
     let started = now_ms();
     Remover::test_device(&device).await.map_err(|error| format!("WebGPU failed its test pass: {error}"))?;
     crate::startup_steps::beside("test pass", now_ms() - started);
-    crate::gpu_trust::remember(found.key.as_deref()).await;
-    Ok((device, found.key, false))
+    crate::gpu_trust::remember(key.as_deref()).await;
+    Ok((device, GpuFacts { key, warm_up: false, software }))
 }
 
-/// The threaded CPU worker has no WebGPU. The page starts it in automatic mode only where the
-/// browser offers no WebGPU adapter (`worker_client::choose`), so that is what the user is told.
+/// The threaded CPU worker has no WebGPU; it never tries (see [`open`]).
 #[cfg(not(feature = "webgpu"))]
-async fn start_webgpu(_: &ModelManifest) -> GpuReady {
-    Err("this browser offers no WebGPU adapter".into())
+async fn start_webgpu(_: EnginePreference, _: &ModelManifest) -> GpuReady {
+    Err("this copy of the engine has no WebGPU".into())
 }
+
+/// What the user is told when WebGPU runs on a software adapter because it was chosen.
+const SOFTWARE_GPU_NOTE: &str =
+    "This browser's WebGPU adapter is a software one, far slower than the CPU engine: choose CPU for faster cutouts.";
 
 /// The WebGPU engine on the device [`begin_webgpu`] started and tested, with the real weights;
 /// and its GPU's key. Photos' masks are still checked (see `Remover::mask_async`).
 async fn open_webgpu(
+    preference: EnginePreference,
     manifest: &ModelManifest,
     weights: VerifiedWeights,
     size: Option<usize>,
     early: Option<EarlyGpu>,
-) -> Result<(Remover, Option<String>, bool), String> {
+) -> Result<(Remover, GpuFacts), String> {
     let ready = match early {
         Some(EarlyGpu(started)) => started.await.unwrap_or_else(|| Err("the GPU's start was interrupted".into())),
-        None => start_webgpu(manifest).await,
+        None => start_webgpu(preference, manifest).await,
     };
-    let (device, key, warm_up) = ready?;
+    let (device, facts) = ready?;
     crate::startup_steps::step("gpu ready");
     let remover = Remover::load_verified(manifest, weights, device, size).map_err(|error| error.to_string())?;
     crate::startup_steps::step("load");
-    Ok((remover, key, warm_up))
+    Ok((remover, facts))
 }
 
 #[cfg(feature = "threads")]
@@ -196,11 +219,14 @@ pub async fn open(
     early_gpu: Option<EarlyGpu>,
 ) -> Result<Opened, RemoveError> {
     let mut note = None;
-    if preference != EnginePreference::Cpu {
-        match open_webgpu(manifest, weights.clone(), size, early_gpu).await {
-            Ok((remover, gpu_key, warm_up)) => {
-                let weights = Some(weights);
-                return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note: None, weights, gpu_key, warm_up });
+    // The threaded CPU worker, which has no WebGPU, is started in automatic mode only where the
+    // page found no GPU to use, and the page says why (`worker_client`).
+    if preference != EnginePreference::Cpu && cfg!(feature = "webgpu") {
+        match open_webgpu(preference, manifest, weights.clone(), size, early_gpu).await {
+            Ok((remover, facts)) => {
+                let note = facts.software.then(|| SOFTWARE_GPU_NOTE.to_string());
+                let (weights, gpu_key, warm_up) = (Some(weights), facts.key, facts.warm_up);
+                return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note, weights, gpu_key, warm_up });
             }
             Err(reason) => note = Some(format!("Using the CPU: {reason}.")),
         }

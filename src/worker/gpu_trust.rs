@@ -6,15 +6,17 @@
 #![cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 
 use bgone_core::model::ModelManifest;
+use bgone_web::browser::gpu_adapter;
 use bgone_web::offline::gpu_passes;
-use js_sys::{Promise, Reflect};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
 
-/// What the lookup found: the GPU's key, and whether it passed before.
+/// What the lookup found: the GPU's key, whether it passed before, and whether the adapter is a
+/// software one (`gpu_adapter::is_fallback`).
 pub struct Lookup {
     pub key: Option<String>,
     pub passed: bool,
+    pub software: bool,
 }
 
 /// Starts looking this GPU up (its key, then its record) without waiting, so that the lookup
@@ -23,24 +25,26 @@ pub struct Lookup {
 pub fn look_up(manifest: &ModelManifest) -> impl Future<Output = Lookup> {
     let manifest = manifest.clone();
     let lookup = crate::beside::begin(async move {
-        let key = key(&manifest).await;
+        let adapter = gpu_adapter::request().await;
+        let software = adapter.as_ref().is_some_and(gpu_adapter::is_fallback);
+        let key = match adapter {
+            Some(adapter) => key(&adapter, &manifest),
+            None => None,
+        };
         let passed = match key.as_deref() {
             Some(key) => gpu_passes::has_passed(key).await,
             None => false,
         };
-        Lookup { key, passed }
+        Lookup { key, passed, software }
     });
-    async move { lookup.await.unwrap_or(Lookup { key: None, passed: false }) }
+    async move { lookup.await.unwrap_or(Lookup { key: None, passed: false, software: false }) }
 }
 
-/// The record's key for this browser's default WebGPU adapter (what Burn's device asks for) and
-/// this version of the app and its model; `None` where the browser does not describe it.
-async fn key(manifest: &ModelManifest) -> Option<String> {
+/// The record's key for `adapter`, this browser's default WebGPU adapter (what Burn's device asks
+/// for), and this version of the app and its model; `None` where the browser does not describe it.
+fn key(adapter: &JsValue, manifest: &ModelManifest) -> Option<String> {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
-    let gpu = Reflect::get(&navigator, &"gpu".into()).ok().filter(|gpu| !gpu.is_undefined() && !gpu.is_null())?;
-    let request = Reflect::get(&gpu, &"requestAdapter".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
-    let adapter = JsFuture::from(request.call0(&gpu).ok()?.dyn_into::<Promise>().ok()?).await.ok()?;
-    let info = Reflect::get(&adapter, &"info".into()).ok().filter(|info| info.is_object())?;
+    let info = gpu_adapter::info(adapter)?;
     let field = |name: &str| Reflect::get(&info, &name.into()).ok().and_then(|value| value.as_string()).unwrap_or_default();
     let adapter = ["vendor", "architecture", "device", "description"].map(field);
     let user_agent = Reflect::get(&navigator, &"userAgent".into()).ok().and_then(|value| value.as_string()).unwrap_or_default();

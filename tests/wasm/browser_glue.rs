@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use bgone_core::model::{ModelManifest, Normalization};
-use bgone_web::browser::{blobs, canvas, query, zip_all};
+use bgone_web::browser::{blobs, canvas, gpu_adapter, query, zip_all};
 use bgone_web::offline::{OfflineError, gpu_passes, model_cache, registry, request_log, storage};
 use bgone_web::protocol::{EnginePreference, ModelRecord};
 use image::{ImageFormat, Rgba, RgbaImage};
@@ -92,6 +92,29 @@ async fn bodies_are_read_whole_from_byte_streams_and_others() {
     let read = read_all(stream, bytes.len(), |_| pieces += 1).await.unwrap();
     assert!(read == bytes, "a stream of chunks was not read whole ({} of {} bytes)", read.len(), bytes.len());
     assert_eq!(pieces, 34);
+}
+
+/// An adapter as `navigator.gpu.requestAdapter()` gives it, with `isFallbackAdapter` in its info
+/// (or, `legacy`, on the adapter itself, where older browsers put it).
+fn adapter(fallback: bool, legacy: bool) -> wasm_bindgen::JsValue {
+    let (adapter, info) = (js_sys::Object::new(), js_sys::Object::new());
+    let flagged = if legacy { &adapter } else { &info };
+    js_sys::Reflect::set(flagged, &"isFallbackAdapter".into(), &fallback.into()).unwrap();
+    js_sys::Reflect::set(&info, &"vendor".into(), &"google".into()).unwrap();
+    js_sys::Reflect::set(&adapter, &"info".into(), &info).unwrap();
+    adapter.into()
+}
+
+#[wasm_bindgen_test]
+fn automatic_mode_takes_a_gpu_but_not_a_software_adapter() {
+    use gpu_adapter::Offer;
+    assert_eq!(gpu_adapter::offer_of(None), Offer::None);
+    assert_eq!(gpu_adapter::offer_of(Some(&adapter(false, false))), Offer::Hardware);
+    assert_eq!(gpu_adapter::offer_of(Some(&adapter(true, false))), Offer::Fallback);
+    assert_eq!(gpu_adapter::offer_of(Some(&adapter(true, true))), Offer::Fallback);
+    assert_eq!(gpu_adapter::cpu_reason(Offer::Hardware), None);
+    assert!(gpu_adapter::cpu_reason(Offer::Fallback).is_some_and(|reason| reason.contains("software")));
+    assert!(gpu_adapter::cpu_reason(Offer::None).is_some_and(|reason| reason.contains("no WebGPU adapter")));
 }
 
 #[wasm_bindgen_test]
