@@ -5,8 +5,8 @@
 //! on one thread) and the threaded CPU one (flex on one thread per core). The threaded one needs
 //! shared memory, so the page must be cross-origin isolated (COOP/COEP headers, sent by the server
 //! and by the service worker). It is started when the CPU will run anyway: the CPU engine was asked
-//! for, or the browser has no WebGPU adapter or only a software one. It comes in two builds, with and without relaxed
-//! SIMD ([`Threaded`]).
+//! for, or the browser has no WebGPU adapter or only a software one. It comes in two builds, with
+//! and without relaxed SIMD ([`Threaded`]).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
