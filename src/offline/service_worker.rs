@@ -31,6 +31,11 @@ fn container() -> Result<ServiceWorkerContainer, OfflineError> {
     Ok(navigator.service_worker())
 }
 
+/// Whether a service worker controls this page (every visit after the first).
+pub fn controls_page() -> bool {
+    container().is_ok_and(|container| container.controller().is_some())
+}
+
 /// Registers `sw.js` (a no-op when it already is) and resolves once a version is active.
 pub async fn register() -> Result<ServiceWorkerRegistration, OfflineError> {
     let container = container()?;

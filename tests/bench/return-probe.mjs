@@ -7,7 +7,8 @@
 // the CPU one. ISOLATED=0 serves the app without isolation headers (a first visit then runs the
 // one-thread CPU engine; the service worker isolates the later ones). MODEL_MBPS=n sends the
 // model at n megabits a second, as a real connection would on a first visit. SIMD=portable runs the
-// threaded CPU worker's build without relaxed SIMD. A tool for investigating the return-visit figure of bench.mjs, not a test:
+// threaded CPU worker's build without relaxed SIMD. LINK_MBPS=n sends every file through one link of
+// n megabits a second that they share (a first visit's downloads compete). A tool for investigating the return-visit figure of bench.mjs, not a test:
 //   FIRST=7 WAIT=0 PASSES=2 node tests/bench/return-probe.mjs [photo]   (dist/ as built; BGONE_DIST=path)
 import { serve, browser, cutOut, dist } from '../web/harness.mjs';
 
@@ -16,7 +17,7 @@ const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const engine = process.env.ENGINE ?? 'cpu';
 const query = `?engine=${engine}${process.env.SIZE ? `&size=${process.env.SIZE}` : ''}${process.env.SIMD ? `&simd=${process.env.SIMD}` : ''}`;
 const webgpu = engine === 'webgpu';
-const server = await serve(dist, { isolated: process.env.ISOLATED !== '0', modelMbps: env('MODEL_MBPS', 0) });
+const server = await serve(dist, { isolated: process.env.ISOLATED !== '0', modelMbps: env('MODEL_MBPS', 0), linkMbps: env('LINK_MBPS', 0) });
 let { context, close, profile } = await browser({ webgpu });
 
 /** In the page, before its scripts: the worker's messages and the items' states, with times. */

@@ -22,8 +22,11 @@ const TYPES = {
 /** Serves `dist` on 127.0.0.1 at a free port; `requests` lists every path asked for, in order.
  *  `overrides` (path -> bytes) serves other bytes for a path, e.g. a new version of sw.js.
  *  `isolated: false` leaves out the cross-origin isolation headers (a host that cannot send them).
- *  `modelMbps` sends the model's weights at that many megabits a second (a real connection). */
-export async function serve(root = dist, { isolated = true, modelMbps = 0 } = {}) {
+ *  `modelMbps` sends the model's weights at that many megabits a second (a real connection);
+ *  `linkMbps` sends every response through one link of that many megabits a second, shared by
+ *  all of them (a first visit's downloads compete for it). */
+export async function serve(root = dist, { isolated = true, modelMbps = 0, linkMbps = 0 } = {}) {
+  const link = { freeAt: 0 };
   const requests = [];
   const overrides = new Map();
   const state = { offline: false };
@@ -49,7 +52,8 @@ export async function serve(root = dist, { isolated = true, modelMbps = 0 } = {}
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const body = readFileSync(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
-      if (modelMbps > 0 && file.endsWith('.safetensors')) sendAt(res, body, modelMbps);
+      if (linkMbps > 0) sendShared(res, body, linkMbps, link);
+      else if (modelMbps > 0 && file.endsWith('.safetensors')) sendAt(res, body, modelMbps);
       else res.end(body);
     } catch {
       res.writeHead(404).end('not found');
@@ -59,8 +63,12 @@ export async function serve(root = dist, { isolated = true, modelMbps = 0 } = {}
   const url = `http://127.0.0.1:${server.address().port}`;
   return {
     url, requests, overrides,
-    /** Switches the network off (every request fails) or back on. */
-    setOffline: (offline) => { state.offline = offline; },
+    /** Switches the network off (every request fails, and the responses under way break off)
+     *  or back on. */
+    setOffline: (offline) => {
+      state.offline = offline;
+      if (offline) server.closeAllConnections?.();
+    },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(resolve); }),
   };
 }
@@ -74,6 +82,20 @@ function sendAt(res, body, mbps) {
     res.write(body.subarray(offset, offset + piece));
     const due = started + ((offset + piece) * 8) / (mbps * 1000);
     setTimeout(() => next(offset + piece), Math.max(0, due - Date.now()));
+  };
+  next(0);
+}
+
+/** Writes `body` in 64 KiB pieces through `link`, which carries `mbps` megabits a second for
+ *  every response together: each piece is sent when the link has carried the pieces booked
+ *  before it. */
+function sendShared(res, body, mbps, link) {
+  const piece = 65536;
+  const next = (offset) => {
+    if (offset >= body.length || res.destroyed) { res.end(); return; }
+    const size = Math.min(piece, body.length - offset);
+    link.freeAt = Math.max(Date.now(), link.freeAt) + (size * 8) / (mbps * 1000);
+    setTimeout(() => { res.write(body.subarray(offset, offset + size)); next(offset + size); }, Math.max(0, link.freeAt - Date.now()));
   };
   next(0);
 }

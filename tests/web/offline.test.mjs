@@ -251,3 +251,61 @@ test('with too little storage for the model, the app says so and still works onl
     await close();
   }
 });
+
+test("a first visit saves the app's files for offline use once the model is in, not while it downloads", async () => {
+  // Installing the service worker precaches the app's files (the engine this page does not run
+  // among them); beside the model's download they took a share of the connection. The model
+  // comes at 200 Mbit/s here (about 3.5 s), so the page is seen while it downloads.
+  const slow = await serve(dist, { modelMbps: 200 });
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${slow.url}/?engine=cpu`);
+    await page.locator('[data-testid="offline-ready"][data-state="downloading"]').waitFor();
+    await page.waitForTimeout(1500);
+    const during = await page.evaluate(async () => ({
+      status: document.querySelector('[data-testid="status"]').dataset.state,
+      registered: Boolean(await navigator.serviceWorker.getRegistration()),
+    }));
+    const mainWorkerAsked = () => slow.requests.filter((r) => r.path === '/bgone-worker_bg.wasm').length;
+    console.log(`1.5 s into the model's download: status ${during.status}, service worker registered ${during.registered}, main worker's WebAssembly asked for ${mainWorkerAsked()} time(s)`);
+    assert.deepEqual(during, { status: 'loading-model', registered: false });
+    // The CPU engine runs here: only the service worker's precache asks for the main worker.
+    assert.equal(mainWorkerAsked(), 0);
+
+    assert.equal(await ready(page), 'cpu');
+    await waitOffline(page, 'yes');
+    assert.equal(mainWorkerAsked(), 1);
+    await page.reload();
+    assert.equal(await ready(page), 'cpu');
+    assert.ok(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), 'the service worker does not serve the next visit');
+  } finally {
+    await close();
+    await slow.close();
+  }
+});
+
+test('a first visit that loses the network while the model downloads recovers when it comes back, the offline copy included', async () => {
+  // The service worker is registered once the model is in, or once its download has failed: here
+  // that is offline, so the registration fails too, and coming back online registers it.
+  const slow = await serve(dist, { modelMbps: 200 });
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${slow.url}/?engine=cpu`);
+    await page.locator('[data-testid="offline-ready"][data-state="downloading"]').waitFor();
+    await page.waitForTimeout(1000);
+    await setOffline(context, true, slow);
+    await page.locator('[data-testid="status"][data-state="error"]').waitFor({ timeout: 60_000 });
+    const failed = await page.evaluate(async () => Boolean(await navigator.serviceWorker.getRegistration()));
+    console.log(`offline mid-download: status error, service worker registered ${failed}`);
+    await setOffline(context, false, slow);
+    assert.equal(await ready(page), 'cpu');
+    await waitOffline(page, 'yes');
+    assert.ok(await page.evaluate(async () => Boolean(await navigator.serviceWorker.getRegistration())));
+    assert.equal(await cutout(page, 'chelsea.png'), 0);
+  } finally {
+    await close();
+    await slow.close();
+  }
+});
