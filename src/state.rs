@@ -108,6 +108,8 @@ impl Default for OfflineModel {
 pub enum ShellState {
     #[default]
     Unknown,
+    /// A first visit: the service worker is registered once the model is in (`app::offline`).
+    AfterModel,
     Installing,
     Cached(crate::offline::service_worker::ShellStatus),
     Failed(String),

@@ -25,10 +25,10 @@ impl AppState {
     /// instead of 7.0 s and the first cutout came 12.9 s after the navigation. The files are
     /// precached while the first photo is cut out instead, when the connection is idle.
     pub(super) fn start_offline(self) {
-        self.shell.set(ShellState::Installing);
         if service_worker::controls_page() {
             spawn_local(self.register_service_worker());
         } else {
+            self.shell.set(ShellState::AfterModel);
             Effect::new(move |registered: Option<bool>| {
                 if registered == Some(true) || self.status.with(|status| *status == PageStatus::LoadingModel) {
                     return registered.unwrap_or(false);
@@ -72,6 +72,7 @@ impl AppState {
     }
 
     async fn register_service_worker(self) {
+        self.shell.set(ShellState::Installing);
         match service_worker::register().await {
             Ok(registration) => {
                 if service_worker::update_waiting(&registration) {
@@ -196,7 +197,7 @@ impl AppState {
             ModelStoreState::Missing => "no",
             ModelStoreState::Stored => match self.shell.get() {
                 ShellState::Cached(_) => "yes",
-                ShellState::Installing => "downloading",
+                ShellState::AfterModel | ShellState::Installing => "downloading",
                 ShellState::Failed(_) | ShellState::Unknown => "no",
             },
         }

@@ -21,6 +21,7 @@ pub fn OfflinePanel() -> impl IntoView {
         _ => "Not ready to work offline yet",
     };
     let shell = move || match state.shell.get() {
+        ShellState::AfterModel => "App files: saved for offline use once the model is in".to_owned(),
         ShellState::Unknown | ShellState::Installing => "App files: being saved for offline use…".to_owned(),
         ShellState::Cached(status) => format!("App files: saved ({} files, version {})", status.files, status.build),
         ShellState::Failed(message) => format!("App files: {message}"),

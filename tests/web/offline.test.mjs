@@ -270,6 +270,7 @@ test("a first visit saves the app's files for offline use once the model is in, 
     const mainWorkerAsked = () => slow.requests.filter((r) => r.path === '/bgone-worker_bg.wasm').length;
     console.log(`1.5 s into the model's download: status ${during.status}, service worker registered ${during.registered}, main worker's WebAssembly asked for ${mainWorkerAsked()} time(s)`);
     assert.deepEqual(during, { status: 'loading-model', registered: false });
+    assert.ok(await page.getByText('App files: saved for offline use once the model is in').isVisible());
     // The CPU engine runs here: only the service worker's precache asks for the main worker.
     assert.equal(mainWorkerAsked(), 0);
 
