@@ -53,7 +53,8 @@ export async function serve(root = dist, { isolated = true, modelMbps = 0, linkM
       const body = readFileSync(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
       if (linkMbps > 0) sendShared(res, body, linkMbps, link);
-      else if (modelMbps > 0 && file.endsWith('.safetensors')) sendAt(res, body, modelMbps);
+      // The model alone through a link of its own.
+      else if (modelMbps > 0 && file.endsWith('.safetensors')) sendShared(res, body, modelMbps, { freeAt: 0 });
       else res.end(body);
     } catch {
       res.writeHead(404).end('not found');
@@ -73,28 +74,18 @@ export async function serve(root = dist, { isolated = true, modelMbps = 0, linkM
   };
 }
 
-/** Writes `body` in 64 KiB pieces, paced to `mbps` megabits a second. */
-function sendAt(res, body, mbps) {
-  const piece = 65536;
-  const started = Date.now();
-  const next = (offset) => {
-    if (offset >= body.length || res.destroyed) { res.end(); return; }
-    res.write(body.subarray(offset, offset + piece));
-    const due = started + ((offset + piece) * 8) / (mbps * 1000);
-    setTimeout(() => next(offset + piece), Math.max(0, due - Date.now()));
-  };
-  next(0);
-}
-
 /** Writes `body` in 64 KiB pieces through `link`, which carries `mbps` megabits a second for
- *  every response together: each piece is sent when the link has carried the pieces booked
- *  before it. */
+ *  every response together (or, given a link of its own, for that response): each piece is sent
+ *  when the link has carried the pieces booked before it. */
 function sendShared(res, body, mbps, link) {
   const piece = 65536;
   const next = (offset) => {
     if (offset >= body.length || res.destroyed) { res.end(); return; }
     const size = Math.min(piece, body.length - offset);
-    link.freeAt = Math.max(Date.now(), link.freeAt) + (size * 8) / (mbps * 1000);
+    // A timer that fired late leaves the link busy, not idle: it goes on from where it was
+    // booked, so the pieces keep the rate on average.
+    const now = Date.now();
+    link.freeAt = (link.freeAt > now - 100 ? link.freeAt : now) + (size * 8) / (mbps * 1000);
     setTimeout(() => { res.write(body.subarray(offset, offset + size)); next(offset + size); }, Math.max(0, link.freeAt - Date.now()));
   };
   next(0);

@@ -252,17 +252,23 @@ test('with too little storage for the model, the app says so and still works onl
   }
 });
 
-test("a first visit saves the app's files for offline use once the model is in, not while it downloads", async () => {
-  // Installing the service worker precaches the app's files (the engine this page does not run
-  // among them); beside the model's download they took a share of the connection. The model
-  // comes at 200 Mbit/s here (about 3.5 s), so the page is seen while it downloads.
+/** A first visit, `ms` into the model's download: the model comes at 200 Mbit/s (about 3.5 s)
+ *  from a server of its own, so the page is seen while it downloads. */
+async function firstVisitDownloading(ms) {
   const slow = await serve(dist, { modelMbps: 200 });
   const { context, close } = await browser();
+  const page = await context.newPage();
+  await page.goto(`${slow.url}/?engine=cpu`);
+  await page.locator('[data-testid="offline-ready"][data-state="downloading"]').waitFor();
+  await page.waitForTimeout(ms);
+  return { slow, context, page, close: async () => { await close(); await slow.close(); } };
+}
+
+test("a first visit saves the app's files for offline use once the model is in, not while it downloads", async () => {
+  // Installing the service worker precaches the app's files (the engine this page does not run
+  // among them); beside the model's download they took a share of the connection.
+  const { slow, close, page } = await firstVisitDownloading(1500);
   try {
-    const page = await context.newPage();
-    await page.goto(`${slow.url}/?engine=cpu`);
-    await page.locator('[data-testid="offline-ready"][data-state="downloading"]').waitFor();
-    await page.waitForTimeout(1500);
     const during = await page.evaluate(async () => ({
       status: document.querySelector('[data-testid="status"]').dataset.state,
       registered: Boolean(await navigator.serviceWorker.getRegistration()),
@@ -282,20 +288,14 @@ test("a first visit saves the app's files for offline use once the model is in, 
     assert.ok(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), 'the service worker does not serve the next visit');
   } finally {
     await close();
-    await slow.close();
   }
 });
 
 test('a first visit that loses the network while the model downloads recovers when it comes back, the offline copy included', async () => {
   // The service worker is registered once the model is in, or once its download has failed: here
   // that is offline, so the registration fails too, and coming back online registers it.
-  const slow = await serve(dist, { modelMbps: 200 });
-  const { context, close } = await browser();
+  const { slow, context, close, page } = await firstVisitDownloading(1000);
   try {
-    const page = await context.newPage();
-    await page.goto(`${slow.url}/?engine=cpu`);
-    await page.locator('[data-testid="offline-ready"][data-state="downloading"]').waitFor();
-    await page.waitForTimeout(1000);
     await setOffline(context, true, slow);
     await page.locator('[data-testid="status"][data-state="error"]').waitFor({ timeout: 60_000 });
     const failed = await page.evaluate(async () => Boolean(await navigator.serviceWorker.getRegistration()));
@@ -307,6 +307,5 @@ test('a first visit that loses the network while the model downloads recovers wh
     assert.equal(await cutout(page, 'chelsea.png'), 0);
   } finally {
     await close();
-    await slow.close();
   }
 });

@@ -6,9 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use bgone_core::engine::{self, Engine};
-use bgone_core::model::{ModelManifest, load_isnet};
-use bgone_core::{Device, Remover};
+mod common;
 
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -77,12 +75,7 @@ static ALLOCATOR: Counting = Counting;
 
 fn main() {
     let size: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1024);
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/generated");
-    let manifest = ModelManifest::from_json(&std::fs::read_to_string(root.join("isnet-medium.json")).unwrap()).unwrap();
-    let device: Device = engine::open(Engine::Cpu).unwrap();
-    let weights = std::fs::read(root.join(&manifest.file)).unwrap();
-    let model = load_isnet(weights, &device).unwrap();
-    let remover = Remover::from_model(model, device, manifest.normalization.clone(), size).unwrap();
+    let remover = common::cpu_remover(size);
     let input = vec![0.1; 3 * size * size];
     let base = LIVE.load(Ordering::SeqCst);
     PEAK.store(base, Ordering::SeqCst);

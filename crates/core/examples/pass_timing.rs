@@ -3,8 +3,10 @@
 
 use std::time::Instant;
 
+mod common;
+
 use bgone_core::engine::{self, Engine};
-use bgone_core::model::{ModelManifest, load_isnet};
+use bgone_core::model::load_isnet;
 use bgone_core::{Device, Remover};
 
 fn main() {
@@ -16,10 +18,8 @@ fn main() {
     };
     let size: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1024);
     let passes: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/generated");
-    let manifest = ModelManifest::from_json(&std::fs::read_to_string(root.join("isnet-medium.json")).unwrap()).unwrap();
+    let (manifest, weights) = common::model_files();
     let device: Device = engine::open(engine).unwrap();
-    let weights = std::fs::read(root.join(&manifest.file)).unwrap();
     let start = Instant::now();
     let model = load_isnet(weights, &device).unwrap();
     println!("{} load: {:.1} ms", engine.label(), start.elapsed().as_secs_f64() * 1000.0);

@@ -10,9 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bgone_core::engine::{self, Engine};
-use bgone_core::model::{ModelManifest, load_isnet};
-use bgone_core::{Device, Remover};
+mod common;
 
 const PAGE: usize = 64 * 1024;
 /// Address space set aside for the simulated memory (reserved, touched only as it is used).
@@ -95,12 +93,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let size: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1024);
     let passes: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(2);
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/generated");
-    let manifest = ModelManifest::from_json(&std::fs::read_to_string(root.join("isnet-medium.json")).unwrap()).unwrap();
-    let device: Device = engine::open(Engine::Cpu).unwrap();
-    let weights = std::fs::read(root.join(&manifest.file)).unwrap();
-    let model = load_isnet(weights, &device).unwrap();
-    let remover = Remover::from_model(model, device, manifest.normalization.clone(), size).unwrap();
+    let remover = common::cpu_remover(size);
     let mib = |bytes: usize| bytes as f64 / (1 << 20) as f64;
     let (grown, live) = (GROWN.load(Ordering::SeqCst), LIVE.load(Ordering::SeqCst));
     println!("model loaded: memory {:.1} MiB, live {:.1} MiB", mib(grown), mib(live));
