@@ -29,13 +29,43 @@ const RELAXED_SIMD = WebAssembly.validate(new Uint8Array([
 ]));
 const PORTABLE_WORKER = '/bgone-cpu-worker-portable';
 const RELAXED_WORKER = '/bgone-cpu-worker';
-/** Whether this browser needs the shell file at `path`: all but the build it does not run. */
-function needed(path) {
-  if (path.startsWith(PORTABLE_WORKER)) return !RELAXED_SIMD;
-  if (path.startsWith(RELAXED_WORKER)) return RELAXED_SIMD;
-  return true;
+/** The main worker: the WebGPU engine, and the CPU engine on one thread (28.8 MB of WebAssembly,
+ *  4.9 MB gzip-compressed). */
+const MAIN_WORKER = '/bgone-worker';
+
+/** Whether a page of this browser can start the main worker. A page runs it where it cannot share
+ *  memory (not cross-origin isolated) or where the browser offers a WebGPU adapter, a software
+ *  one included (WebGPU can be chosen in the menu there). Every page this worker serves carries
+ *  the isolation headers, so it is isolated wherever the browser supports isolation, which a
+ *  browser shows by having `crossOriginIsolated` at all (this worker's own value says nothing:
+ *  Firefox keeps it false in service workers). Anywhere else the page runs the threaded CPU worker
+ *  whatever the user picks (src/browser/worker_client.rs, `choose`), and precaching the main
+ *  worker would download it for nothing: in Firefox ESR, or Chromium on Linux without WebGPU.
+ *  Asked once, at install; the answer is kept with the files (`PRECACHED`). */
+async function mainWorkerRuns() {
+  if (!('crossOriginIsolated' in self)) return true;
+  try {
+    return Boolean(await self.navigator?.gpu?.requestAdapter());
+  } catch {
+    return true;
+  }
 }
-const PRECACHE = SHELL.filter(needed);
+
+/** The shell files this browser needs: all but the threaded CPU worker's build it does not run,
+ *  and the main worker where it cannot start. */
+async function precacheList() {
+  const main = await mainWorkerRuns();
+  return SHELL.filter((path) => {
+    if (path.startsWith(PORTABLE_WORKER)) return !RELAXED_SIMD;
+    if (path.startsWith(RELAXED_WORKER)) return RELAXED_SIMD;
+    if (path.startsWith(MAIN_WORKER)) return main;
+    return true;
+  });
+}
+
+/** The shell cache's record of the files its install stored, so the status can check them
+ *  without asking for a GPU adapter at every start. Not a file of the app. */
+const PRECACHED = '/.bgone-precached.json';
 
 self.addEventListener('install', (event) => {
   // `no-cache` revalidates with the server, so the HTTP cache cannot slip in an older file. Each
@@ -44,12 +74,14 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      const responses = await Promise.all(PRECACHE.map(async (path) => {
+      const precache = await precacheList();
+      const responses = await Promise.all(precache.map(async (path) => {
         const response = await fetch(new Request(path, { cache: 'no-cache' }));
         if (!response.ok) throw new Error(`bgone: ${path} answered ${response.status}`);
         return [path, isolated(response)];
       }));
       await Promise.all(responses.map(([path, response]) => cache.put(path, response)));
+      await cache.put(PRECACHED, new Response(JSON.stringify(precache), { headers: { 'Content-Type': 'application/json' } }));
     })(),
   );
   // No skipWaiting here: a new version waits until the page says the user chose to reload.
@@ -80,12 +112,15 @@ self.addEventListener('message', (event) => {
   }
 });
 
-/** Whether every shell file this browser needs is in this version's cache. */
+/** Whether every shell file this browser needs, as its install decided (its record; every shell
+ *  file without one), is in this version's cache. */
 async function shellStatus() {
   const cache = await caches.open(SHELL_CACHE);
-  const cached = await Promise.all(PRECACHE.map((path) => cache.match(path)));
+  const record = await cache.match(PRECACHED);
+  const precache = record ? await record.json() : SHELL;
+  const cached = await Promise.all(precache.map((path) => cache.match(path)));
   const missing = cached.filter((response) => !response).length;
-  return { build: BUILD, cache: SHELL_CACHE, files: PRECACHE.length, missing, complete: missing === 0 };
+  return { build: BUILD, cache: SHELL_CACHE, files: precache.length, missing, complete: missing === 0 };
 }
 
 /** The page must be cross-origin isolated for the threaded CPU worker (shared memory), and

@@ -5,7 +5,8 @@
 //! on one thread) and the threaded CPU one (flex on one thread per core). The threaded one needs
 //! shared memory, so the page must be cross-origin isolated (COOP/COEP headers, sent by the server
 //! and by the service worker). It is started when the CPU will run anyway: the CPU engine was asked
-//! for, or the browser has no WebGPU adapter or only a software one. It comes in two builds, with
+//! for, or the browser has no WebGPU adapter (whatever was asked for) or, in automatic mode, only a
+//! software one. It comes in two builds, with
 //! and without relaxed SIMD ([`Threaded`]).
 
 use std::cell::{Cell, RefCell};
@@ -179,16 +180,22 @@ pub fn threads_possible() -> bool {
     !THREADS_BROKEN.with(Cell::get) && cross_origin_isolated()
 }
 
-/// The worker to start, and in automatic mode why the CPU runs (for the engine's note). Where
-/// the threaded worker cannot run, the main worker decides for itself (it leaves a software
-/// adapter to its CPU engine too, and says why).
+/// The worker to start, and why the CPU runs where the GPU could have been asked for (for the
+/// engine's note). Where the threaded worker cannot run, the main worker decides for itself (it
+/// leaves a software adapter to its CPU engine too, and says why).
 async fn choose(preference: EnginePreference) -> (Build, Option<&'static str>) {
     if !threads_possible() {
         return (Build::Main, None);
     }
     match preference {
         EnginePreference::Cpu => (Build::ThreadedCpu, None),
-        EnginePreference::Webgpu => (Build::Main, None),
+        // WebGPU asked for where the browser has no adapter at all: the main worker would find
+        // none either and hand over to this one, after its 28.8 MB had been fetched for nothing
+        // (and, offline, from a cache that leaves it out in such a browser: `sw.js`).
+        EnginePreference::Webgpu => match gpu_adapter::offer().await {
+            Offer::None => (Build::ThreadedCpu, gpu_adapter::cpu_reason(Offer::None)),
+            _ => (Build::Main, None),
+        },
         EnginePreference::Auto => match gpu_adapter::offer().await {
             Offer::Hardware => (Build::Main, None),
             offer => (Build::ThreadedCpu, gpu_adapter::cpu_reason(offer)),
@@ -235,8 +242,8 @@ impl WorkerClient {
         client
     }
 
-    /// Why automatic mode runs the CPU engine ("this browser offers no WebGPU adapter"), where the
-    /// page decided it; the worker does not know.
+    /// Why the CPU engine runs though the GPU could have been asked for ("this browser offers no
+    /// WebGPU adapter"), where the page decided it; the worker does not know.
     pub fn cpu_reason(&self) -> Option<&'static str> {
         self.cpu_reason.get()
     }

@@ -9,11 +9,12 @@
 // the medians, with the visit's start (its first cutout from the navigation less that cutout's
 // pass).
 // A tool, not a test:
+// JS_FLAGS_B gives B's browser V8 flags of its own (JS_FLAGS both).
 //   ROUNDS=5 node tests/bench/restart-ab.mjs /path/to/other-dist [photo]
 import { serve, browser, cutOut, median, dist, stopServiceWorkers } from '../web/harness.mjs';
 
 const [other, photo = 'chelsea.png'] = process.argv.slice(2);
-const sides = { A: { root: dist }, B: { root: other } };
+const sides = { A: { root: dist, jsFlags: process.env.JS_FLAGS }, B: { root: other, jsFlags: process.env.JS_FLAGS_B ?? process.env.JS_FLAGS } };
 for (const side of Object.values(sides)) {
   side.server = await serve(side.root);
   side.visits = [];
@@ -21,8 +22,8 @@ for (const side of Object.values(sides)) {
 
 /** A browser on `profile` (a fresh one if undefined) for `work(page, passes)`, closed as a user
  *  closes it some time later; `passes` collects the worker's network time of each cutout. */
-async function session(profile, work) {
-  const b = await browser({ profile });
+async function session(profile, work, jsFlags) {
+  const b = await browser({ profile, jsFlags });
   try {
     const page = await b.context.newPage();
     const passes = [];
@@ -48,7 +49,7 @@ for (const [name, side] of Object.entries(sides)) {
     await page.goto(`${side.server.url}/?engine=cpu`);
     await cutOut(page, photo, 'install.png');
     await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor();
-  }));
+  }, side.jsFlags));
   console.log(`${name}: installed`);
 }
 
@@ -62,7 +63,7 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
       const again = performance.now();
       await cutOut(page, photo, `second-${round}.png`);
       return { first, second: performance.now() - again, passes };
-    });
+    }, side.jsFlags);
     side.visits.push(result);
     console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms; ${ready}`);
   }

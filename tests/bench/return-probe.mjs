@@ -8,11 +8,17 @@
 // one-thread CPU engine; the service worker isolates the later ones). MODEL_MBPS=n sends the
 // model at n megabits a second, as a real connection would on a first visit. SIMD=portable runs the
 // threaded CPU worker's build without relaxed SIMD. LINK_MBPS=n sends every file through one link of
-// n megabits a second that they share (a first visit's downloads compete). A tool for investigating the return-visit figure of bench.mjs, not a test:
+// n megabits a second that they share (a first visit's downloads compete). OFFLINE_READY=1 waits
+// after the first visit's cutouts until the page says it is ready offline, and prints when, with
+// the requests and the bytes of the files they asked for. A tool for investigating the return-visit figure of bench.mjs, not a test:
 //   FIRST=7 WAIT=0 PASSES=2 node tests/bench/return-probe.mjs [photo]   (dist/ as built; BGONE_DIST=path)
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { serve, browser, cutOut, dist } from '../web/harness.mjs';
 
 const photo = process.argv[2] ?? 'chelsea.png';
+/** The size of the built file a request asked for (0 for the page's own path). */
+const fileSize = (path) => { try { return statSync(join(dist, path === '/' ? 'index.html' : path)).size; } catch { return 0; } };
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const engine = process.env.ENGINE ?? 'cpu';
 const query = `?engine=${engine}${process.env.SIZE ? `&size=${process.env.SIZE}` : ''}${process.env.SIMD ? `&simd=${process.env.SIMD}` : ''}`;
@@ -40,6 +46,7 @@ async function visit(label, passes, delay = 0) {
   const page = await context.newPage();
   await page.addInitScript(recordInPage);
   const start = performance.now();
+  const wallStart = Date.now();
   const at = () => ((performance.now() - start) / 1000).toFixed(3);
   page.on('console', (m) => console.log(`${at()} s  ${label}: ${m.text().slice(0, 400)}`));
   page.on('worker', (w) => console.log(`${at()} s  ${label}: worker ${w.url().split('/').pop()} started`));
@@ -53,6 +60,12 @@ async function visit(label, passes, delay = 0) {
   for (let i = 0; i < passes; i++) {
     const name = `${label}-${i}-${photo}`;
     await cutOut(page, photo, name);
+  }
+  if (label === 'first visit' && process.env.OFFLINE_READY) {
+    await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor();
+    const asked = server.requests.filter((r) => r.at >= wallStart);
+    const bytes = asked.reduce((sum, r) => sum + fileSize(r.path), 0);
+    console.log(`${at()} s  ${label}: ready offline; ${asked.length} requests, ${(bytes / 1e6).toFixed(1)} MB of files (${asked.filter((r) => fileSize(r.path) > 1e6).map((r) => r.path).join(', ')})`);
   }
   const messages = (await page.evaluate(() => window.__probe)).filter(([what]) => what !== 'ModelProgress');
   console.log(`${label}, in the page (s from navigation): ${messages.map(([what, ms]) => `${what} ${(ms / 1000).toFixed(3)}`).join(', ')}`);

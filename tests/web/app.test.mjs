@@ -100,10 +100,11 @@ test('automatic engine (the default): the CPU on every core where the browser ha
   }
 });
 
-test('WebGPU asked for where the browser has no adapter: the CPU engine on every core, and why', async () => {
+test('WebGPU asked for where the browser has no adapter: the CPU engine on every core, and why; the main worker neither started nor precached', async () => {
   const { context, close } = await browser();
   try {
     const page = await context.newPage();
+    const seen = server.requests.length;
     await page.goto(`${server.url}/?engine=webgpu&size=256`);
     assert.equal(await ready(page), 'cpu');
     const note = await page.locator('[data-testid="engine-note"]').textContent();
@@ -115,6 +116,19 @@ test('WebGPU asked for where the browser has no adapter: the CPU engine on every
     await page.locator('[data-testid="file-input"]').setInputFiles(join(photos, 'chelsea.png'));
     const alpha = channel(await resultPng(page, 'chelsea.png'), 3);
     assert.ok(meanAbsDiff(alpha, nativeMask('chelsea.png', 256)) <= 0.005);
+
+    // The main worker (WebGPU, and the CPU on one thread) cannot run in this browser: the page did
+    // not start it, and the service worker, ready offline, neither fetched nor stored it.
+    await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor({ timeout: 120_000 });
+    const main = (path) => path.startsWith('/bgone-worker');
+    assert.deepEqual(server.requests.slice(seen).map((r) => r.path).filter(main), []);
+    const cached = await page.evaluate(async () => {
+      const name = (await caches.keys()).find((n) => n.startsWith('bgone-shell-'));
+      return (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname);
+    });
+    console.log(`shell files precached: ${cached.length}`);
+    assert.deepEqual(cached.filter(main), []);
+    assert.ok(cached.includes('/bgone-cpu-worker_bg.wasm'), `${cached}`);
   } finally {
     await close();
   }
