@@ -44,12 +44,18 @@ const MAIN_WORKER = '/bgone-worker';
  *  Asked once, at install; the answer is kept with the files (`PRECACHED`). */
 async function mainWorkerRuns() {
   if (!('crossOriginIsolated' in self)) return true;
+  // An answer that does not come (a GPU process that hangs) must not hold the install up: after
+  // ADAPTER_WAIT_MS the main worker is precached, as where the answer is an error.
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(true), ADAPTER_WAIT_MS); });
+  const asked = (async () => Boolean(await self.navigator?.gpu?.requestAdapter()))().catch(() => true);
   try {
-    return Boolean(await self.navigator?.gpu?.requestAdapter());
-  } catch {
-    return true;
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
+const ADAPTER_WAIT_MS = 5000;
 
 /** The shell files this browser needs: all but the threaded CPU worker's build it does not run,
  *  and the main worker where it cannot start. */

@@ -13,7 +13,8 @@ import { dist } from './harness.mjs';
 /** Runs dist/sw.js's install handler against an in-memory Cache Storage and a fetch that answers
  *  every shell file, in a browser that supports cross-origin `isolation` or not (a service worker
  *  of one that does has `crossOriginIsolated`, false in Firefox's) and whose
- *  `navigator.gpu.requestAdapter()` gives `adapter` (no `navigator.gpu` at all if undefined);
+ *  `navigator.gpu.requestAdapter()` gives `adapter` (no `navigator.gpu` at all if undefined; no
+ *  answer ever if 'never');
  *  returns the paths it fetched, the shell files it stored, its record of them, and the status it
  *  then reports to a page. */
 async function install({ isolation = false, adapter } = {}) {
@@ -21,13 +22,14 @@ async function install({ isolation = false, adapter } = {}) {
   const fetched = [];
   const entries = new Map();
   const cache = { put: async (path, response) => { entries.set(path, response); }, match: async (path) => entries.get(path)?.clone() };
-  const navigator = adapter === undefined ? {} : { gpu: { requestAdapter: async () => adapter } };
+  const requestAdapter = adapter === 'never' ? () => new Promise(() => {}) : async () => adapter;
+  const navigator = adapter === undefined ? {} : { gpu: { requestAdapter } };
   const context = {
     self: { addEventListener: (type, handler) => { handlers[type] = handler; }, location: { origin: 'http://localhost' }, navigator, ...(isolation ? { crossOriginIsolated: false } : {}) },
     caches: { open: async () => cache },
     fetch: async (request) => { fetched.push(new URL(request.url).pathname); return new Response('', { status: 200 }); },
     Request: class { constructor(url) { this.url = new URL(url, 'http://localhost').href; } },
-    Response, Headers, URL, WebAssembly, console,
+    Response, Headers, URL, WebAssembly, console, setTimeout, clearTimeout,
   };
   vm.runInNewContext(readFileSync(join(dist, 'sw.js'), 'utf8'), context);
   let work;
@@ -68,6 +70,8 @@ test('the main worker is precached only where a page could start it: no isolatio
     ['isolation, no WebGPU', { isolation: true }, false],
     ['isolation, WebGPU without an adapter', { isolation: true, adapter: null }, false],
     ['isolation, a WebGPU adapter', { isolation: true, adapter: {} }, true],
+    // An install must not wait for ever on an adapter request that never answers.
+    ['isolation, no answer from WebGPU', { isolation: true, adapter: 'never' }, true],
   ];
   for (const [label, worker, expected] of cases) {
     const { fetched, stored, record, status, shell } = await install(worker);
