@@ -63,6 +63,12 @@ function recordWorkerMessages() {
     },
     get() { return onmessage.get.call(this); },
   });
+  // The page's registration of the service worker, in the same list.
+  const register = ServiceWorkerContainer.prototype.register;
+  ServiceWorkerContainer.prototype.register = function (...args) {
+    window.__fromWorker.push('(page registers the service worker)');
+    return register.apply(this, args);
+  };
 }
 
 test('after one online visit the app works offline on CPU and WebGPU; nothing leaves while processing', async () => {
@@ -137,6 +143,10 @@ for (const { isolated, engine } of CPU_ENGINES) {
       const said = (await page.evaluate(() => window.__fromWorker)).filter((m) => m !== 'ModelProgress');
       const done = said.filter((m) => m === 'Done').length;
       console.log(`${engine}: the copy was stored with ${done} of ${batch.length} photos done (the worker's messages: ${said.join(', ')})`);
+      // The service worker's precache (its fetches, its Cache Storage writes) waits until the
+      // first photo is done, so that the first pass has the cores to itself.
+      const registered = said.indexOf('(page registers the service worker)');
+      assert.ok(registered > said.indexOf('Done') && said.indexOf('Done') >= 0, 'the service worker was registered before the first photo was done');
       // Before, each engine kept the worker's thread blocked through the whole batch (the threaded
       // one drove each pass from it; the one-thread one runs them on it, and now lets the copy
       // finish first), and each step of the store waited for that thread: the copy was stored
