@@ -81,9 +81,9 @@ impl AppState {
     /// run beside the first pass (its fetches and Cache Storage writes, on the same cores).
     fn first_photo_pending(self) -> bool {
         self.items.with(|items| {
-            let stage = |item: &crate::state::Item| item.stage.get();
-            items.iter().any(|item| matches!(stage(item), Stage::Queued | Stage::Processing))
-                && !items.iter().any(|item| matches!(stage(item), Stage::Done | Stage::Error))
+            let stages: Vec<Stage> = items.iter().map(|item| item.stage.get()).collect();
+            stages.iter().any(|stage| matches!(stage, Stage::Queued | Stage::Processing))
+                && !stages.iter().any(|stage| matches!(stage, Stage::Done | Stage::Error))
         })
     }
 

@@ -6,8 +6,7 @@
 //! shared memory, so the page must be cross-origin isolated (COOP/COEP headers, sent by the server
 //! and by the service worker). It is started when the CPU will run anyway: the CPU engine was asked
 //! for, or the browser has no WebGPU adapter (whatever was asked for) or, in automatic mode, only a
-//! software one. It comes in two builds, with
-//! and without relaxed SIMD ([`Threaded`]).
+//! software one. It comes in two builds, with and without relaxed SIMD ([`Threaded`]).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
