@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::ServiceWorkerRegistration;
 
-use crate::browser::{blobs, query, worker_client::WorkerClient};
+use crate::browser::{blobs, gpu_adapter, query, worker_client::WorkerClient};
 use crate::components::{DropZone, ItemCard, OfflinePanel, PrivacyPanel, StatusBar, Toolbar, UpdateBanner};
 use crate::offline::request_log::RequestLog;
 use crate::protocol::{EngineKind, EnginePreference, FromWorker, ToWorker};
@@ -93,7 +93,7 @@ impl AppState {
                 self.engine.set(Some(engine));
                 self.threads.set(threads);
                 let page_reason = self.worker.with_value(|worker| worker.as_ref().and_then(WorkerClient::cpu_reason));
-                let page_note = page_reason.map(|reason| format!("Using the CPU: {reason}."));
+                let page_note = page_reason.map(gpu_adapter::cpu_note);
                 self.engine_note.set(note.or(page_note).or_else(|| self.gpu_failed.get_value()));
                 self.status.set(PageStatus::Ready);
                 self.crashes.update_value(CrashRecord::ready);

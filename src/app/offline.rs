@@ -81,9 +81,15 @@ impl AppState {
     /// run beside the first pass (its fetches and Cache Storage writes, on the same cores).
     fn first_photo_pending(self) -> bool {
         self.items.with(|items| {
-            let stages: Vec<Stage> = items.iter().map(|item| item.stage.get()).collect();
-            stages.iter().any(|stage| matches!(stage, Stage::Queued | Stage::Processing))
-                && !stages.iter().any(|stage| matches!(stage, Stage::Done | Stage::Error))
+            let (mut waiting, mut finished) = (false, false);
+            for item in items {
+                match item.stage.get() {
+                    Stage::Queued | Stage::Processing => waiting = true,
+                    Stage::Done | Stage::Error => finished = true,
+                    Stage::LoadingModel | Stage::Ready => {}
+                }
+            }
+            waiting && !finished
         })
     }
 

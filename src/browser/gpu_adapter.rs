@@ -28,6 +28,12 @@ pub fn cpu_reason(offer: Offer) -> Option<&'static str> {
     }
 }
 
+/// The engine's note when the CPU runs instead of the GPU, for `reason` (the page's, from
+/// [`cpu_reason`], or the main worker's, when its GPU did not start).
+pub fn cpu_note(reason: &str) -> String {
+    format!("Using the CPU: {reason}.")
+}
+
 /// The browser's default adapter, or `None` where there is no WebGPU or no adapter.
 pub async fn request() -> Option<JsValue> {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;

@@ -150,7 +150,7 @@ pub struct WorkerClient {
     worker: Slot,
     /// Messages waiting for the worker to listen; `None` once it does.
     pending: Pending,
-    /// Why automatic mode took the CPU, once the build is chosen.
+    /// Why the CPU runs where the GPU could have been asked for, once the build is chosen.
     cpu_reason: Rc<Cell<Option<&'static str>>>,
 }
 

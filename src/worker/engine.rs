@@ -228,7 +228,7 @@ pub async fn open(
                 let (weights, gpu_key, warm_up) = (Some(weights), facts.key, facts.warm_up);
                 return Ok(Opened { remover, kind: EngineKind::Webgpu, threads: 1, note, weights, gpu_key, warm_up });
             }
-            Err(reason) => note = Some(format!("Using the CPU: {reason}.")),
+            Err(reason) => note = Some(bgone_web::browser::gpu_adapter::cpu_note(&reason)),
         }
     }
     #[cfg(not(feature = "threads"))]

@@ -9,6 +9,14 @@ import { crc32, deflateSync } from 'node:zlib';
 import { serve, browser, ready, resultPng, channel, meanAbsDiff, iou, photos, repo, dist, nativeMask, consoleComplaints, syntheticPng, startupLine, gpuPasses } from './harness.mjs';
 
 const server = await serve();
+
+/** The paths in this page's shell cache (what the service worker precached). */
+function shellFiles(page) {
+  return page.evaluate(async () => {
+    const name = (await caches.keys()).find((n) => n.startsWith('bgone-shell-'));
+    return (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname);
+  });
+}
 after(() => server.close());
 
 /** Event-to-handler delay of a real click, measured in the page. */
@@ -122,10 +130,7 @@ test('WebGPU asked for where the browser has no adapter: the CPU engine on every
     await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor({ timeout: 120_000 });
     const main = (path) => path.startsWith('/bgone-worker');
     assert.deepEqual(server.requests.slice(seen).map((r) => r.path).filter(main), []);
-    const cached = await page.evaluate(async () => {
-      const name = (await caches.keys()).find((n) => n.startsWith('bgone-shell-'));
-      return (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname);
-    });
+    const cached = await shellFiles(page);
     console.log(`shell files precached: ${cached.length}`);
     assert.deepEqual(cached.filter(main), []);
     assert.ok(cached.includes('/bgone-cpu-worker_bg.wasm'), `${cached}`);
@@ -197,10 +202,7 @@ test('CPU engine, the build without relaxed SIMD: every core and the same mask; 
     // The service worker precached the build this browser runs by itself (relaxed SIMD), not the
     // one this page was asked to run.
     await page.locator('[data-testid="offline-ready"][data-state="yes"]').waitFor({ timeout: 120_000 });
-    const cached = await page.evaluate(async () => {
-      const name = (await caches.keys()).find((n) => n.startsWith('bgone-shell-'));
-      return (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname);
-    });
+    const cached = await shellFiles(page);
     assert.ok(cached.includes('/bgone-cpu-worker_bg.wasm') && cached.includes('/bgone-cpu-worker_loader.js'), `${cached}`);
     assert.ok(!cached.some((path) => path.startsWith('/bgone-cpu-worker-portable')), `${cached}`);
   } finally {
