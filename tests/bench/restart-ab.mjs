@@ -9,12 +9,17 @@
 // the medians, with the visit's start (its first cutout from the navigation less that cutout's
 // pass).
 // A tool, not a test:
-// JS_FLAGS_B gives B's browser V8 flags of its own (JS_FLAGS both).
+// JS_FLAGS_B gives B's browser V8 flags of its own (JS_FLAGS both). SETTLE_MS_B=ms: B's page
+// opens that long after its browser started, not at once (a user who starts the browser and then
+// types the address), so A against B with one build shows what the browser's own start adds.
 //   ROUNDS=5 node tests/bench/restart-ab.mjs /path/to/other-dist [photo]
 import { serve, browser, cutOut, median, dist, stopServiceWorkers } from '../web/harness.mjs';
 
 const [other, photo = 'chelsea.png'] = process.argv.slice(2);
-const sides = { A: { root: dist, jsFlags: process.env.JS_FLAGS }, B: { root: other, jsFlags: process.env.JS_FLAGS_B ?? process.env.JS_FLAGS } };
+const sides = {
+  A: { root: dist, jsFlags: process.env.JS_FLAGS, settleMs: 0 },
+  B: { root: other, jsFlags: process.env.JS_FLAGS_B ?? process.env.JS_FLAGS, settleMs: Number(process.env.SETTLE_MS_B ?? 0) },
+};
 for (const side of Object.values(sides)) {
   side.server = await serve(side.root);
   side.visits = [];
@@ -22,10 +27,11 @@ for (const side of Object.values(sides)) {
 
 /** A browser on `profile` (a fresh one if undefined) for `work(page, passes)`, closed as a user
  *  closes it some time later; `passes` collects the worker's network time of each cutout. */
-async function session(profile, work, jsFlags) {
+async function session(profile, work, jsFlags, settleMs = 0) {
   const b = await browser({ profile, jsFlags });
   try {
     const page = await b.context.newPage();
+    if (settleMs) await page.waitForTimeout(settleMs);
     const passes = [];
     let ready;
     page.on('console', (m) => {
@@ -63,7 +69,7 @@ for (let round = 1; round <= Number(process.env.ROUNDS ?? 5); round++) {
       const again = performance.now();
       await cutOut(page, photo, `second-${round}.png`);
       return { first, second: performance.now() - again, passes };
-    }, side.jsFlags);
+    }, side.jsFlags, side.settleMs);
     side.visits.push(result);
     console.log(`round ${round} ${name}: first ${(result.first / 1000).toFixed(2)} s, second ${(result.second / 1000).toFixed(2)} s, ratio ${(result.first / result.second).toFixed(2)}; network ${result.passes.join(' then ')} ms; ${ready}`);
   }
