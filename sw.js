@@ -58,9 +58,9 @@ async function mainWorkerRuns() {
 const ADAPTER_WAIT_MS = 5000;
 
 /** The shell files this browser needs: all but the threaded CPU worker's build it does not run,
- *  and the main worker where it cannot start. */
+ *  and the main worker where it cannot start, unless a page here needed it before (`keptBefore`). */
 async function precacheList() {
-  const main = await mainWorkerRuns();
+  const main = (await keptBefore()) || (await mainWorkerRuns());
   return SHELL.filter((path) => {
     if (path.startsWith(PORTABLE_WORKER)) return !RELAXED_SIMD;
     if (path.startsWith(RELAXED_WORKER)) return RELAXED_SIMD;
@@ -73,21 +73,52 @@ async function precacheList() {
  *  without asking for a GPU adapter at every start. Not a file of the app. */
 const PRECACHED = '/.bgone-precached.json';
 
+const record = (paths) => new Response(JSON.stringify(paths), { headers: { 'Content-Type': 'application/json' } });
+const mainWorkerFiles = () => SHELL.filter((path) => path.startsWith(MAIN_WORKER));
+
+/** Fetches `path` past the HTTP cache (`no-cache` revalidates with the server, so it cannot slip
+ *  in an older file) and stores it with the isolation headers already on it (see `isolated`), so
+ *  the fetch handler can hand the stored response back untouched. */
+async function store(cache, path) {
+  const response = await fetch(new Request(path, { cache: 'no-cache' }));
+  if (!response.ok) throw new Error(`bgone: ${path} answered ${response.status}`);
+  await cache.put(path, isolated(response));
+}
+
+/** A page whose threaded CPU worker cannot start here (a browser that refuses its shared memory,
+ *  say) runs the main worker on one thread instead, which the install left out where the browser
+ *  has no WebGPU adapter: offline, that page would have no engine at all. Such a page asks for it
+ *  (`keep-main-worker`). It goes into the record first, so that until its files are in, and if
+ *  they cannot be fetched, the status counts them missing rather than calling the app ready. */
+async function keepMainWorker() {
+  const cache = await caches.open(SHELL_CACHE);
+  const stored = await cache.match(PRECACHED);
+  const precache = stored ? await stored.json() : SHELL;
+  const main = mainWorkerFiles();
+  const unlisted = main.filter((path) => !precache.includes(path));
+  if (unlisted.length) await cache.put(PRECACHED, record([...precache, ...unlisted]));
+  const absent = (await Promise.all(main.map(async (path) => ((await cache.match(path)) ? null : path)))).filter(Boolean);
+  await Promise.all(absent.map((path) => store(cache, path)));
+}
+
+/** Whether an earlier version's record lists the main worker: a page here needed it then (or
+ *  the browser could start it), so the new version keeps it from the start. */
+async function keptBefore() {
+  const earlier = (await caches.keys()).filter((name) => name.startsWith(SHELL_PREFIX) && name !== SHELL_CACHE);
+  for (const name of earlier) {
+    const stored = await (await caches.open(name)).match(PRECACHED);
+    if (stored && (await stored.json()).some((path) => path.startsWith(MAIN_WORKER))) return true;
+  }
+  return false;
+}
+
 self.addEventListener('install', (event) => {
-  // `no-cache` revalidates with the server, so the HTTP cache cannot slip in an older file. Each
-  // file is stored with the isolation headers already on it (see `isolated`), so the fetch handler
-  // can hand the stored response back untouched.
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
       const precache = await precacheList();
-      const responses = await Promise.all(precache.map(async (path) => {
-        const response = await fetch(new Request(path, { cache: 'no-cache' }));
-        if (!response.ok) throw new Error(`bgone: ${path} answered ${response.status}`);
-        return [path, isolated(response)];
-      }));
-      await Promise.all(responses.map(([path, response]) => cache.put(path, response)));
-      await cache.put(PRECACHED, new Response(JSON.stringify(precache), { headers: { 'Content-Type': 'application/json' } }));
+      await Promise.all(precache.map((path) => store(cache, path)));
+      await cache.put(PRECACHED, record(precache));
     })(),
   );
   // No skipWaiting here: a new version waits until the page says the user chose to reload.
@@ -111,6 +142,14 @@ self.addEventListener('message', (event) => {
       break;
     case 'status':
       event.waitUntil(shellStatus().then(reply));
+      break;
+    case 'keep-main-worker':
+      // Its status after: complete once the main worker is in, its files missing if they could
+      // not be fetched (offline, say).
+      event.waitUntil(keepMainWorker()
+        .catch((error) => console.warn(`bgone: the main worker could not be kept for offline use: ${error.message}`))
+        .then(shellStatus)
+        .then(reply));
       break;
     case 'network-requests':
       reply({ count: networkRequests });

@@ -97,6 +97,7 @@ impl AppState {
                 self.engine_note.set(note.or(page_note).or_else(|| self.gpu_failed.get_value()));
                 self.status.set(PageStatus::Ready);
                 self.crashes.update_value(CrashRecord::ready);
+                self.on_engine_ready();
             }
             FromWorker::EngineChanged { engine, note } => {
                 self.engine.set(Some(engine));

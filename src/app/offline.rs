@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
 
 use super::AppState;
+use crate::browser::worker_client;
 use crate::offline::{service_worker, storage};
 use crate::protocol::{ModelStoreState, ToWorker};
 use crate::state::{OfflineModel, PageStatus, ShellState, Stage, StorageState};
@@ -108,9 +109,16 @@ impl AppState {
         }
     }
 
+    /// The shell's status; where the threaded CPU worker could not start, after asking the
+    /// service worker to keep the main worker this page runs instead.
     async fn refresh_shell(self) {
         let Some(registration) = self.registration.get_value() else { return };
-        match service_worker::shell_status(&registration).await {
+        let status = if worker_client::threads_broken() {
+            service_worker::keep_main_worker(&registration).await
+        } else {
+            service_worker::shell_status(&registration).await
+        };
+        match status {
             Ok(status) if status.complete => self.shell.set(ShellState::Cached(status)),
             Ok(status) => self.shell.set(ShellState::Failed(format!(
                 "{} of {} app files are missing from the offline cache; reload while online.",
@@ -123,6 +131,14 @@ impl AppState {
     async fn refresh_storage(self) {
         if let Ok(estimate) = storage::estimate().await {
             self.storage.update(|s| s.estimate = Some(estimate));
+        }
+    }
+
+    /// The engine is ready: if the page had to fall back to the main worker, the service worker
+    /// (once registered, else when it is) keeps that worker's files for offline use too.
+    pub(super) fn on_engine_ready(self) {
+        if worker_client::threads_broken() && self.registration.with_value(Option::is_some) {
+            spawn_local(self.refresh_shell());
         }
     }
 

@@ -172,11 +172,17 @@ fn relaxed_simd() -> bool {
     js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(module.as_slice())).unwrap_or(false)
 }
 
+/// Whether the threaded CPU worker failed to start in this page, which then runs the main worker
+/// on one thread (and needs it offline too: `sw.js`, `keep-main-worker`).
+pub fn threads_broken() -> bool {
+    THREADS_BROKEN.with(Cell::get)
+}
+
 /// Whether this page can run the threaded CPU worker: cross-origin isolated (shared memory), and
 /// the worker has not failed to start here before. With or without relaxed SIMD: there is a
 /// build for each ([`Threaded`]).
 pub fn threads_possible() -> bool {
-    !THREADS_BROKEN.with(Cell::get) && cross_origin_isolated()
+    !threads_broken() && cross_origin_isolated()
 }
 
 /// The worker to start, and why the CPU runs where the GPU could have been asked for (for the

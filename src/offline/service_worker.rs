@@ -76,6 +76,14 @@ pub async fn shell_status(registration: &ServiceWorkerRegistration) -> Result<Sh
     serde_wasm_bindgen::from_value(reply).map_err(|error| OfflineError::Storage(error.to_string()))
 }
 
+/// Asks the service worker to keep the main worker for offline use too (a page whose threaded
+/// CPU worker cannot start runs it on one thread, and the install leaves it out where the browser
+/// has no WebGPU adapter), and gives the shell's status once it has tried.
+pub async fn keep_main_worker(registration: &ServiceWorkerRegistration) -> Result<ShellStatus, OfflineError> {
+    let reply = ask(&active(registration)?, &request("keep-main-worker")).await?;
+    serde_wasm_bindgen::from_value(reply).map_err(|error| OfflineError::Storage(error.to_string()))
+}
+
 /// How many requests the service worker has let through to the network since it started.
 pub async fn network_requests(registration: &ServiceWorkerRegistration) -> Result<u32, OfflineError> {
     let reply = ask(&active(registration)?, &request("network-requests")).await?;

@@ -323,3 +323,40 @@ test('a first visit that loses the network while the model downloads recovers wh
     await close();
   }
 });
+
+test('where the threaded CPU worker cannot start, the one-thread worker the page runs instead is kept for offline use too', async () => {
+  // A browser that refuses the threaded worker (its loader throws as it runs, as where shared
+  // memory cannot be had), with isolation and no WebGPU adapter: the install leaves the main
+  // worker out, and the page, which runs it instead, asks for it to be kept.
+  const host = await serve();
+  host.overrides.set('/bgone-cpu-worker_loader.js', Buffer.from("throw new Error('bgone test: no threads in this browser');\n"));
+  const { context, close } = await browser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${host.url}/?engine=cpu&size=256`);
+    assert.equal(await ready(page), 'cpu');
+    assert.equal(await page.locator('[data-testid="threads"]').getAttribute('data-threads'), '1');
+    assert.equal(await cutout(page, 'coffee.png'), 0);
+    await waitOffline(page, 'yes');
+    const shell = await page.evaluate(async () => {
+      const name = (await caches.keys()).find((n) => n.startsWith('bgone-shell-'));
+      return (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname);
+    });
+    for (const path of ['/bgone-worker_loader.js', '/bgone-worker.js', '/bgone-worker_bg.wasm']) {
+      assert.ok(shell.includes(path), `${path} is not kept for offline use`);
+    }
+
+    // Airplane mode: the page falls back again and the main worker starts from the cache.
+    const seen = host.requests.length;
+    await setOffline(context, true, host);
+    await page.reload();
+    assert.equal(await ready(page), 'cpu');
+    assert.equal(await page.locator('[data-testid="threads"]').getAttribute('data-threads'), '1');
+    await waitOffline(page, 'yes');
+    assert.equal(await cutout(page, 'chelsea.png'), 0, 'requests while processing, offline');
+    assert.deepEqual(requestsSince(seen, host), [], 'requests reached the server while offline');
+  } finally {
+    await close();
+    await host.close();
+  }
+});
