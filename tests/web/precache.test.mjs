@@ -2,7 +2,8 @@
 // Node's V8: the one build of the threaded CPU worker its WebAssembly validates (Node 20 lacks
 // relaxed SIMD, as Safari and Firefox before 146 do; Chromium has it, app.test.mjs checks that
 // side), and the main worker (WebGPU, and the CPU on one thread) only where a page could start it:
-// a browser without cross-origin isolation, or with a WebGPU adapter.
+// a browser without cross-origin isolation, or with a WebGPU adapter, or where a page asked for it
+// to be kept (its threaded CPU worker could not start there, so it runs the main one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
