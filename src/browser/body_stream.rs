@@ -20,9 +20,17 @@ const PIECE: u32 = 4 << 20;
 /// Reads `body` to its end. `expected` sizes the buffer up front; `on_chunk` gets the bytes read
 /// so far after every chunk.
 pub async fn read_all(body: ReadableStream, expected: usize, on_chunk: impl FnMut(&[u8])) -> Result<Vec<u8>, JsValue> {
+    let mut bytes = Vec::with_capacity(expected);
+    append_all(body, &mut bytes, on_chunk).await?;
+    Ok(bytes)
+}
+
+/// Reads `body` to its end onto the end of `bytes`; `on_chunk` gets all of `bytes` after every
+/// chunk. If the stream breaks off, `bytes` keeps what arrived before (a download to resume).
+pub async fn append_all(body: ReadableStream, bytes: &mut Vec<u8>, on_chunk: impl FnMut(&[u8])) -> Result<(), JsValue> {
     match ReadableStreamByobReader::new(&body) {
-        Ok(reader) => read_into_one_buffer(reader, expected, on_chunk).await,
-        Err(_) => read_chunks(body, expected, on_chunk).await,
+        Ok(reader) => read_into_one_buffer(reader, bytes, on_chunk).await,
+        Err(_) => read_chunks(body, bytes, on_chunk).await,
     }
 }
 
@@ -30,41 +38,39 @@ pub async fn read_all(body: ReadableStream, expected: usize, on_chunk: impl FnMu
 /// under a new `ArrayBuffer`) filled with the next bytes.
 async fn read_into_one_buffer(
     reader: ReadableStreamByobReader,
-    expected: usize,
+    bytes: &mut Vec<u8>,
     mut on_chunk: impl FnMut(&[u8]),
-) -> Result<Vec<u8>, JsValue> {
-    let mut bytes = Vec::with_capacity(expected);
+) -> Result<(), JsValue> {
     let mut buffer = ArrayBuffer::new(PIECE);
     loop {
         let chunk = JsFuture::from(reader.read_with_array_buffer_view(&Uint8Array::new(&buffer))).await?;
         let done = Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true);
         let Ok(value) = Reflect::get(&chunk, &"value".into())?.dyn_into::<Uint8Array>() else { break };
         if value.length() > 0 {
-            append(&mut bytes, &value);
-            on_chunk(&bytes);
+            append(bytes, &value);
+            on_chunk(bytes);
         }
         if done {
             break;
         }
         buffer = value.buffer();
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Any other stream, a new buffer per chunk.
-async fn read_chunks(body: ReadableStream, expected: usize, mut on_chunk: impl FnMut(&[u8])) -> Result<Vec<u8>, JsValue> {
+async fn read_chunks(body: ReadableStream, bytes: &mut Vec<u8>, mut on_chunk: impl FnMut(&[u8])) -> Result<(), JsValue> {
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(expected);
     loop {
         let chunk = JsFuture::from(reader.read()).await?;
         if Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true) {
             break;
         }
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
-        append(&mut bytes, &value);
-        on_chunk(&bytes);
+        append(bytes, &value);
+        on_chunk(bytes);
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Copies `value` onto the end of `bytes`, straight into the spare capacity: zero-filling the 88

@@ -11,6 +11,7 @@ pub mod registry;
 pub mod request_log;
 pub mod service_worker;
 pub mod storage;
+pub mod unfinished_download;
 
 use wasm_bindgen::JsValue;
 

@@ -28,11 +28,11 @@ pub fn weights_url(manifest: &ModelManifest) -> String {
     format!("models/{}", manifest.file)
 }
 
-fn storage() -> Result<CacheStorage, OfflineError> {
+pub(crate) fn storage() -> Result<CacheStorage, OfflineError> {
     Ok(global_property("caches")?.unchecked_into())
 }
 
-async fn open(name: &str) -> Result<Cache, OfflineError> {
+pub(crate) async fn open(name: &str) -> Result<Cache, OfflineError> {
     Ok(JsFuture::from(storage()?.open(name)).await?.unchecked_into())
 }
 
@@ -69,12 +69,16 @@ pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Resu
 /// one-thread worker's memory); the threaded worker's memory is shared, which `new Blob` refuses,
 /// so it gets a JavaScript copy first, garbage once the blob has its own.
 pub fn response_of(weights: &[u8]) -> Result<Response, OfflineError> {
+    Ok(Response::new_with_opt_blob(Some(&blob_of(weights)?))?)
+}
+
+/// A copy of `bytes` in the browser's blob store (see [`response_of`]).
+pub(crate) fn blob_of(bytes: &[u8]) -> Result<Blob, OfflineError> {
     // SAFETY: the view lives only for the constructor's call, and nothing can move or grow the
     // memory under it meanwhile: no Rust code runs until the constructor has copied the bytes.
-    let view = unsafe { Uint8Array::view(weights) };
-    let blob = Blob::new_with_u8_array_sequence(&Array::of1(&view))
-        .or_else(|_| Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(weights))))?;
-    Ok(Response::new_with_opt_blob(Some(&blob))?)
+    let view = unsafe { Uint8Array::view(bytes) };
+    Ok(Blob::new_with_u8_array_sequence(&Array::of1(&view))
+        .or_else(|_| Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(bytes))))?)
 }
 
 /// Stores `response` (from [`response_of`], of already verified weights) as this version's

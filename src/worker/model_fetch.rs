@@ -2,9 +2,10 @@
 
 use bgone_core::model::{ModelManifest, VerifiedWeights};
 use bgone_web::browser::{body_stream, digest};
+use bgone_web::offline::unfinished_download;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Response, WorkerGlobalScope};
+use web_sys::{Headers, RequestInit, Response, WorkerGlobalScope};
 
 pub const MANIFEST_URL: &str = "models/isnet-medium.json";
 
@@ -29,28 +30,87 @@ async fn response(url: &str) -> Result<Response, FetchError> {
     Ok(response)
 }
 
+/// `url` from byte `from` on, if the file is still the one `validator` describes (`If-Range`);
+/// the server answers the rest (206) or the whole file (200).
+async fn rest_of(url: &str, from: usize, validator: &str) -> Result<Response, FetchError> {
+    let headers = Headers::new().map_err(js_error)?;
+    headers.set("Range", &format!("bytes={from}-")).map_err(js_error)?;
+    headers.set("If-Range", validator).map_err(js_error)?;
+    let init = RequestInit::new();
+    init.set_headers(&headers);
+    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
+    let response: Response = JsFuture::from(scope.fetch_with_str_and_init(url, &init)).await.map_err(js_error)?.unchecked_into();
+    if !response.ok() {
+        return Err(FetchError::Network(format!("{url}: HTTP {}", response.status())));
+    }
+    Ok(response)
+}
+
+/// Whether `response` is the rest of the file from byte `from` (a 206 whose Content-Range
+/// starts there).
+fn continues_at(response: &Response, from: usize) -> bool {
+    let range = response.headers().get("Content-Range").ok().flatten().unwrap_or_default();
+    response.status() == 206 && range.strip_prefix("bytes ").and_then(|r| r.split('-').next()) == Some(from.to_string().as_str())
+}
+
 pub async fn manifest() -> Result<ModelManifest, FetchError> {
     let text = JsFuture::from(response(MANIFEST_URL).await?.text().map_err(js_error)?).await.map_err(js_error)?;
     Ok(ModelManifest::from_json(&text.as_string().unwrap_or_default())?)
 }
 
 /// The weights, streamed so the page can show MB and percent, and checked against the manifest
-/// as they arrive.
+/// as they arrive. A download the network broke off before is resumed where it stopped
+/// (`unfinished_download`); one that breaks off now is kept for the next attempt.
 pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64)) -> Result<VerifiedWeights, FetchError> {
     let url = format!("models/{}", manifest.file);
-    let body = response(&url).await?.body().ok_or_else(|| FetchError::Network("empty response".into()))?;
+    let total = manifest.bytes as usize;
+    let mut bytes = Vec::with_capacity(total);
+    let mut check = digest::StreamingCheck::new(manifest);
+    let kept = unfinished_download::resume_into(manifest, &mut bytes, |read| check.feed(read)).await;
+    let response = match &kept {
+        Some(validator) => rest_of(&url, bytes.len(), validator).await?,
+        None => response(&url).await?,
+    };
+    if kept.is_some() && !continues_at(&response, bytes.len()) {
+        // The whole file (changed, or a server without ranges): from the start.
+        bytes.clear();
+        check = digest::StreamingCheck::new(manifest);
+    }
+    let resumed = bytes.len();
+    if resumed > 0 {
+        web_sys::console::info_1(&format!("bgone worker: the model's download resumes at {:.1} MB", resumed as f64 / 1e6).into());
+    }
+    let validator = if resumed > 0 { kept } else { unfinished_download::validator_of(&response) };
+    let body = response.body().ok_or_else(|| FetchError::Network("empty response".into()))?;
     // Every 1 MB is enough for a smooth bar without flooding the page with messages.
     let mut reported = 0usize;
-    let mut check = digest::StreamingCheck::new(manifest);
-    let bytes = body_stream::read_all(body, manifest.bytes as usize, |read| {
+    progress(resumed as u64, manifest.bytes);
+    let read = body_stream::append_all(body, &mut bytes, |read| {
         check.feed(read);
         if read.len() - reported >= 1 << 20 {
             reported = read.len();
             progress(read.len() as u64, manifest.bytes);
         }
     })
-    .await
-    .map_err(js_error)?;
+    .await;
+    if let Err(error) = read {
+        if let Some(validator) = validator.filter(|_| bytes.len() > resumed && bytes.len() < total) {
+            match unfinished_download::keep(manifest, &bytes, &validator).await {
+                Ok(()) => web_sys::console::info_1(
+                    &format!(
+                        "bgone worker: {:.1} MB of the model kept; the download resumes from there",
+                        bytes.len() as f64 / 1e6
+                    )
+                    .into(),
+                ),
+                Err(keep_error) => {
+                    web_sys::console::warn_1(&format!("bgone worker: the part downloaded could not be kept: {keep_error}").into())
+                }
+            }
+        }
+        return Err(js_error(error));
+    }
     progress(bytes.len() as u64, manifest.bytes);
+    unfinished_download::discard().await;
     Ok(check.finish(bytes)?)
 }

@@ -24,8 +24,11 @@ const TYPES = {
  *  `isolated: false` leaves out the cross-origin isolation headers (a host that cannot send them).
  *  `modelMbps` sends the model's weights at that many megabits a second (a real connection);
  *  `linkMbps` sends every response through one link of that many megabits a second, shared by
- *  all of them (a first visit's downloads compete for it). */
-export async function serve(root = dist, { isolated = true, modelMbps = 0, linkMbps = 0 } = {}) {
+ *  all of them (a first visit's downloads compete for it). The model's weights come with an ETag
+ *  and answer a range (`Range: bytes=A-` or `bytes=A-B`, with `If-Range`) with those bytes (206),
+ *  as static hosts do; `ranges: false` answers every request for them with the whole file (200), as a server
+ *  without ranges does. Each request's `range` header is logged. */
+export async function serve(root = dist, { isolated = true, modelMbps = 0, linkMbps = 0, ranges = true } = {}) {
   const link = { freeAt: 0 };
   const requests = [];
   const overrides = new Map();
@@ -37,7 +40,7 @@ export async function serve(root = dist, { isolated = true, modelMbps = 0, linkM
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    requests.push({ path, at: Date.now(), offline: state.offline });
+    requests.push({ path, at: Date.now(), offline: state.offline, range: req.headers.range });
     // "The network is off": the attempt is logged, and the connection dropped unanswered.
     if (state.offline) { req.socket.destroy(); return; }
     if (overrides.has(path)) {
@@ -50,8 +53,26 @@ export async function serve(root = dist, { isolated = true, modelMbps = 0, linkM
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     try {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
-      const body = readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+      let body = readFileSync(file);
+      const type = TYPES[extname(file)] ?? 'application/octet-stream';
+      if (file.endsWith('.safetensors')) {
+        const { size, mtimeMs } = statSync(file);
+        const etag = `"${size}-${Math.round(mtimeMs)}"`;
+        res.setHeader('ETag', etag);
+        if (ranges) res.setHeader('Accept-Ranges', 'bytes');
+        const [, from, to] = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '') ?? [];
+        const first = Number(from);
+        const last = Math.min(to ? Number(to) : body.length - 1, body.length - 1);
+        const sameFile = (req.headers['if-range'] ?? etag) === etag;
+        if (ranges && from !== undefined && sameFile && first <= last) {
+          res.writeHead(206, { 'content-type': type, 'content-length': last + 1 - first, 'content-range': `bytes ${first}-${last}/${body.length}` });
+          body = body.subarray(first, last + 1);
+        } else {
+          res.writeHead(200, { 'content-type': type, 'content-length': body.length });
+        }
+      } else {
+        res.writeHead(200, { 'content-type': type, 'content-length': body.length });
+      }
       if (linkMbps > 0) sendShared(res, body, linkMbps, link);
       // The model alone through a link of its own.
       else if (modelMbps > 0 && file.endsWith('.safetensors')) sendShared(res, body, modelMbps, { freeAt: 0 });

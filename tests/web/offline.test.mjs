@@ -264,8 +264,8 @@ test('with too little storage for the model, the app says so and still works onl
 
 /** A first visit, `ms` into the model's download: the model comes at 200 Mbit/s (about 3.5 s)
  *  from a server of its own, so the page is seen while it downloads. */
-async function firstVisitDownloading(ms) {
-  const slow = await serve(dist, { modelMbps: 200 });
+async function firstVisitDownloading(ms, options = {}) {
+  const slow = await serve(dist, { modelMbps: 200, ...options });
   const { context, close } = await browser();
   const page = await context.newPage();
   await page.goto(`${slow.url}/?engine=cpu`);
@@ -305,24 +305,50 @@ test("a first visit saves the app's files for offline use once the model is in, 
   }
 });
 
-test('a first visit that loses the network while the model downloads recovers when it comes back, the offline copy included', async () => {
-  // The service worker is registered once the model is in, or once its download has failed: here
-  // that is offline, so the registration fails too, and coming back online registers it.
-  const { slow, context, close, page } = await firstVisitDownloading(1000);
-  try {
-    await setOffline(context, true, slow);
-    await page.locator('[data-testid="status"][data-state="error"]').waitFor({ timeout: 60_000 });
-    const failed = await page.evaluate(async () => Boolean(await navigator.serviceWorker.getRegistration()));
-    console.log(`offline mid-download: status error, service worker registered ${failed}`);
-    await setOffline(context, false, slow);
-    assert.equal(await ready(page), 'cpu');
-    await waitOffline(page, 'yes');
-    assert.ok(await page.evaluate(async () => Boolean(await navigator.serviceWorker.getRegistration())));
-    assert.equal(await cutout(page, 'chelsea.png'), 0);
-  } finally {
-    await close();
-  }
-});
+for (const ranges of [true, false]) {
+  const server = ranges ? 'a server that answers ranges' : 'a server without ranges';
+  test(`a first visit that loses the network while the model downloads recovers when it comes back, the offline copy included (${server})`, async () => {
+    // The service worker is registered once the model is in, or once its download has failed:
+    // here that is offline, so the registration fails too, and coming back online registers it.
+    const { slow, context, close, page } = await firstVisitDownloading(1000, { ranges });
+    try {
+      const messages = [];
+      page.on('console', (m) => { if (/download resumes|MB of the model kept/.test(m.text())) messages.push(m.text()); });
+      await setOffline(context, true, slow);
+      await page.locator('[data-testid="status"][data-state="error"]').waitFor({ timeout: 60_000 });
+      const failed = await page.evaluate(async () => Boolean(await navigator.serviceWorker.getRegistration()));
+      console.log(`offline mid-download: status error, service worker registered ${failed}`);
+      await setOffline(context, false, slow);
+      assert.equal(await ready(page), 'cpu');
+      await waitOffline(page, 'yes');
+      assert.ok(await page.evaluate(async () => Boolean(await navigator.serviceWorker.getRegistration())));
+      assert.equal(await cutout(page, 'chelsea.png'), 0);
+
+      // Where the server answers ranges, the part that came before the network went was kept
+      // and the download went on from there: the rest asked for with a range, not all of it
+      // again. From a server without them nothing was kept and it started over. Either way the
+      // weights passed their check (the engine is ready), and no kept part is left.
+      const asked = slow.requests.filter((r) => r.path.endsWith('.safetensors') && !r.offline);
+      console.log(`the model asked for ${asked.length} times online, the last ${asked.at(-1).range ?? 'whole'}; ${messages.join('; ') || 'nothing kept'}`);
+      assert.equal(asked[0].range, undefined);
+      assert.ok(asked.length >= 2);
+      if (ranges) {
+        const from = Number(/^bytes=(\d+)-$/.exec(asked.at(-1).range ?? '')?.[1] ?? 0);
+        assert.ok(from > 10_000_000, `the download did not resume (last request's range: ${asked.at(-1).range})`);
+        assert.ok(messages.some((m) => m.includes(`resumes at ${(from / 1e6).toFixed(1)} MB`)), messages.join('; '));
+      } else {
+        // (Chromium's HTTP cache may check its own truncated copy with a one-byte range first:
+        // `bytes=N-N`, answered here with the whole file.)
+        assert.doesNotMatch(asked.at(-1).range ?? '', /^bytes=\d+-$/);
+        assert.deepEqual(messages, []);
+      }
+      const left = await page.evaluate(async () => (await caches.keys()).filter((name) => name.startsWith('bgone-download-')));
+      assert.deepEqual(left, []);
+    } finally {
+      await close();
+    }
+  });
+}
 
 test('where the threaded CPU worker cannot start, the one-thread worker the page runs instead is kept for offline use too', async () => {
   // A browser that refuses the threaded worker (its loader throws as it runs, as where shared
