@@ -4,7 +4,7 @@
 
 use bgone_core::model::{ModelManifest, VerifiedWeights};
 use bgone_web::browser::digest;
-use bgone_web::offline::{OfflineError, model_cache, now_epoch_ms, registry};
+use bgone_web::offline::{OfflineError, model_cache, now_epoch_ms, registry, unfinished_download};
 use bgone_web::protocol::{FromWorker, ModelRecord, ModelStoreState};
 
 use crate::model_fetch::{self, FetchError};
@@ -163,10 +163,12 @@ pub async fn recheck(manifest: &ModelManifest, send: &(impl Fn(&FromWorker) + Cl
     }
 }
 
-/// "Delete model": removes the offline copy and its registry row.
+/// "Delete model": removes the offline copy, its registry row and any part of a download kept
+/// to resume.
 pub async fn delete(manifest: &ModelManifest, send: &impl Fn(&FromWorker)) {
     let deleted = async {
         model_cache::delete(manifest).await?;
+        unfinished_download::discard().await;
         registry::delete(&manifest.id).await
     };
     match deleted.await {

@@ -231,10 +231,13 @@ test('the model is verified before use, against the XXH3-128 checksum in its man
     assert.ok(server.requests.slice(seen).some((r) => r.path.endsWith('.safetensors')), 'the damaged copy was downloaded again');
     assert.equal(await cutout(page, 'chelsea.png'), 0);
 
-    // Delete model: the panel says so; Download again restores it.
+    // Delete model: the panel says so, and a part of a broken-off download kept to resume
+    // goes too; Download again restores it.
+    await page.evaluate(async () => { await (await caches.open('bgone-download-test')).put('/models/part', new Response('part')); });
     await page.locator('[data-testid="delete-model"]').click();
     await waitOffline(page, 'no');
     assert.deepEqual(await modelCaches(page), []);
+    assert.deepEqual(await page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('bgone-download-'))), []);
     await page.locator('[data-testid="download-model"]').click();
     await waitOffline(page, 'yes');
   } finally {
