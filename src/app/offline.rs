@@ -12,7 +12,8 @@ use crate::offline::{service_worker, storage};
 use crate::protocol::{ModelStoreState, ToWorker};
 use crate::state::{OfflineModel, PageStatus, ShellState, Stage, StorageState};
 
-/// How often an evicted model is retried while the browser says it is online.
+/// How often a model that is not there (evicted, or a first download the network broke off) is
+/// retried while the browser says it is online.
 const RETRY_SECONDS: u64 = 15;
 
 impl AppState {
@@ -52,13 +53,17 @@ impl AppState {
 
         // Back online: heal what going offline broke (a model that could not download). The
         // `online` event is the fast path; a slow retry covers connections that come back
-        // without one (a captive portal, a server that was down).
+        // without one (a captive portal, a server that was down, a connection that broke off
+        // while the browser still called itself online). A download retried goes on from where
+        // it broke off (`unfinished_download`).
         let _ = window_event_listener(leptos::ev::online, move |_| self.on_back_online());
         let _ = set_interval_with_handle(
             move || {
                 let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
-                let evicted = self.model_store.with_untracked(|m| m.state) == ModelStoreState::Evicted;
-                if online && evicted {
+                let store = self.model_store.with_untracked(|m| m.state);
+                let failed = matches!(self.status.get_untracked(), PageStatus::Failed(_));
+                let download_failed = failed && store == ModelStoreState::Missing;
+                if online && (store == ModelStoreState::Evicted || download_failed) {
                     self.on_back_online();
                 }
             },

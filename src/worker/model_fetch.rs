@@ -11,7 +11,7 @@ pub const MANIFEST_URL: &str = "models/isnet-medium.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("The model could not be downloaded ({0}). Check the connection and reload the page.")]
+    #[error("The model could not be downloaded ({0}). Check the connection: the page tries again by itself while it is open.")]
     Network(String),
     #[error(transparent)]
     Manifest(#[from] bgone_core::model::ManifestError),

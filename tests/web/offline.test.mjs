@@ -353,6 +353,29 @@ for (const ranges of [true, false]) {
   });
 }
 
+test('a first visit whose download breaks off while the browser still calls itself online tries again by itself and goes on from where it stopped', async () => {
+  // The server drops the connection (a server that was down, a connection that broke off) but
+  // the browser never goes offline, so no `online` event will come: the page retries on its own.
+  const { slow, close, page } = await firstVisitDownloading(1000);
+  try {
+    slow.setOffline(true);
+    const status = page.locator('[data-testid="status"][data-state="error"]');
+    await status.waitFor({ timeout: 60_000 });
+    const message = await status.textContent();
+    assert.match(message, /could not be downloaded/);
+    assert.match(message, /tries again by itself/);
+    const brokeOff = Date.now();
+    slow.setOffline(false);
+    assert.equal(await ready(page), 'cpu');
+    const asked = slow.requests.filter((r) => r.path.endsWith('.safetensors') && !r.offline);
+    console.log(`ready ${((Date.now() - brokeOff) / 1000).toFixed(1)} s after the server was back; the model asked for ${asked.length} times, the last ${asked.at(-1).range ?? 'whole'}`);
+    assert.match(asked.at(-1).range ?? '', /^bytes=[1-9]\d{6,}-$/);
+    await waitOffline(page, 'yes');
+  } finally {
+    await close();
+  }
+});
+
 test('where the threaded CPU worker cannot start, the one-thread worker the page runs instead is kept for offline use too', async () => {
   // A browser that refuses the threaded worker (its loader throws as it runs, as where shared
   // memory cannot be had), with isolation and no WebGPU adapter: the install leaves the main
