@@ -2,12 +2,12 @@
 // (ESR 140) not relaxed SIMD, and no WebGPU on Linux. The page must start the threaded CPU
 // worker's build that this Firefox can compile, on every core, give the CLI's mask, and the
 // service worker must precache that build and not the other; with the network off, the app
-// opens again and works.
+// opens again and works; and a model download the network broke off goes on from where it stopped.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, photos, channel, iou, nativeMask } from './harness.mjs';
+import { serve, photos, channel, iou, nativeMask, dist } from './harness.mjs';
 import { firefox, FIREFOX } from './gecko.mjs';
 
 const server = await serve();
@@ -67,5 +67,28 @@ test('Firefox ESR: the threaded CPU worker build it can run, on every core, with
   } finally {
     server.setOffline(false);
     await browser.close();
+  }
+});
+
+test('Firefox ESR: a model download the network broke off goes on from where it stopped', { skip: !existsSync(FIREFOX) && `no ${FIREFOX}` }, async () => {
+  // The server drops the connection about 25 MB into the model (200 Mbit/s) and comes back;
+  // Firefox stays online, so the page's own retry takes it up.
+  const slow = await serve(dist, { modelMbps: 200 });
+  const browser = await firefox();
+  try {
+    await browser.goto(`${slow.url}/?engine=cpu`);
+    await browser.until(`return document.querySelector('[data-testid="offline-ready"]')?.dataset.state === 'downloading'`, 'the download');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    slow.setOffline(true);
+    await browser.until(`return document.querySelector('[data-testid="status"]')?.dataset.state === 'error'`, 'the download to fail');
+    slow.setOffline(false);
+    assert.equal((await browser.ready()).engine, 'cpu');
+    const asked = slow.requests.filter((r) => r.path.endsWith('.safetensors') && !r.offline);
+    console.log(`Firefox: the model asked for ${asked.length} times, the last ${asked.at(-1).range ?? 'whole'}`);
+    assert.match(asked.at(-1).range ?? '', /^bytes=[1-9]\d{6,}-$/);
+    await browser.until(`return document.querySelector('[data-testid="offline-ready"]')?.dataset.state === 'yes'`, 'offline readiness');
+  } finally {
+    await browser.close();
+    await slow.close();
   }
 });
