@@ -74,6 +74,8 @@ async function precacheList() {
 const PRECACHED = '/.bgone-precached.json';
 
 const record = (paths) => new Response(JSON.stringify(paths), { headers: { 'Content-Type': 'application/json' } });
+/** The paths `cache`'s record lists, or null where it has none (a version before the record). */
+const recorded = async (cache) => (await (await cache.match(PRECACHED))?.json()) ?? null;
 const mainWorkerFiles = () => SHELL.filter((path) => path.startsWith(MAIN_WORKER));
 
 /** Fetches `path` past the HTTP cache (`no-cache` revalidates with the server, so it cannot slip
@@ -92,8 +94,7 @@ async function store(cache, path) {
  *  they cannot be fetched, the status counts them missing rather than calling the app ready. */
 async function keepMainWorker() {
   const cache = await caches.open(SHELL_CACHE);
-  const stored = await cache.match(PRECACHED);
-  const precache = stored ? await stored.json() : SHELL;
+  const precache = (await recorded(cache)) ?? SHELL;
   const main = mainWorkerFiles();
   const unlisted = main.filter((path) => !precache.includes(path));
   if (unlisted.length) await cache.put(PRECACHED, record([...precache, ...unlisted]));
@@ -106,8 +107,7 @@ async function keepMainWorker() {
 async function keptBefore() {
   const earlier = (await caches.keys()).filter((name) => name.startsWith(SHELL_PREFIX) && name !== SHELL_CACHE);
   for (const name of earlier) {
-    const stored = await (await caches.open(name)).match(PRECACHED);
-    if (stored && (await stored.json()).some((path) => path.startsWith(MAIN_WORKER))) return true;
+    if ((await recorded(await caches.open(name)))?.some((path) => path.startsWith(MAIN_WORKER))) return true;
   }
   return false;
 }
@@ -161,8 +161,7 @@ self.addEventListener('message', (event) => {
  *  file without one), is in this version's cache. */
 async function shellStatus() {
   const cache = await caches.open(SHELL_CACHE);
-  const record = await cache.match(PRECACHED);
-  const precache = record ? await record.json() : SHELL;
+  const precache = (await recorded(cache)) ?? SHELL;
   const cached = await Promise.all(precache.map((path) => cache.match(path)));
   const missing = cached.filter((response) => !response).length;
   return { build: BUILD, cache: SHELL_CACHE, files: precache.length, missing, complete: missing === 0 };

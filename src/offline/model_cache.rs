@@ -39,17 +39,19 @@ pub(crate) async fn open(name: &str) -> Result<Cache, OfflineError> {
 /// The cached bytes, or `None` if this version is not cached. `on_chunk` sees the bytes read so
 /// far as they arrive (to check them while the rest is read).
 pub async fn read(manifest: &ModelManifest, on_chunk: impl FnMut(&[u8])) -> Result<Option<Vec<u8>>, OfflineError> {
-    let name = cache_name(manifest);
-    if !JsFuture::from(storage()?.has(&name)).await?.as_bool().unwrap_or(false) {
-        return Ok(None);
-    }
-    let hit = JsFuture::from(open(&name).await?.match_with_str(&weights_url(manifest))).await?;
-    if hit.is_undefined() {
-        return Ok(None);
-    }
-    let response: Response = hit.unchecked_into();
+    let Some(response) = entry(&cache_name(manifest), manifest).await? else { return Ok(None) };
     let Some(body) = response.body() else { return Ok(None) };
     Ok(Some(body_stream::read_all(body, manifest.bytes as usize, on_chunk).await?))
+}
+
+/// The weights' entry in the cache `name`, if that cache and the entry exist (asking first
+/// whether the cache exists keeps `open` from making an empty one).
+pub(crate) async fn entry(name: &str, manifest: &ModelManifest) -> Result<Option<Response>, OfflineError> {
+    if !JsFuture::from(storage()?.has(name)).await?.as_bool().unwrap_or(false) {
+        return Ok(None);
+    }
+    let hit = JsFuture::from(open(name).await?.match_with_str(&weights_url(manifest))).await?;
+    Ok(hit.dyn_into().ok())
 }
 
 /// The weights as a response to store: a copy in the browser's memory, made at once, so that the

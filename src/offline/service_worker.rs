@@ -72,7 +72,12 @@ fn active(registration: &ServiceWorkerRegistration) -> Result<ServiceWorker, Off
 }
 
 pub async fn shell_status(registration: &ServiceWorkerRegistration) -> Result<ShellStatus, OfflineError> {
-    let reply = ask(&active(registration)?, &request("status")).await?;
+    status_after(registration, "status").await
+}
+
+/// Sends `kind` and reads the shell's status the worker replies with.
+async fn status_after(registration: &ServiceWorkerRegistration, kind: &str) -> Result<ShellStatus, OfflineError> {
+    let reply = ask(&active(registration)?, &request(kind)).await?;
     serde_wasm_bindgen::from_value(reply).map_err(|error| OfflineError::Storage(error.to_string()))
 }
 
@@ -80,8 +85,7 @@ pub async fn shell_status(registration: &ServiceWorkerRegistration) -> Result<Sh
 /// CPU worker cannot start runs it on one thread, and the install leaves it out where the browser
 /// has no WebGPU adapter), and gives the shell's status once it has tried.
 pub async fn keep_main_worker(registration: &ServiceWorkerRegistration) -> Result<ShellStatus, OfflineError> {
-    let reply = ask(&active(registration)?, &request("keep-main-worker")).await?;
-    serde_wasm_bindgen::from_value(reply).map_err(|error| OfflineError::Storage(error.to_string()))
+    status_after(registration, "keep-main-worker").await
 }
 
 /// How many requests the service worker has let through to the network since it started.

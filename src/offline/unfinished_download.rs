@@ -11,7 +11,6 @@
 //! file (200) starts the download over, as before.
 
 use bgone_core::model::ModelManifest;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Response, ResponseInit};
 
@@ -41,14 +40,7 @@ pub fn validator_of(response: &Response) -> Option<String> {
 /// Appends the kept part onto `bytes` (empty) and gives its validator; `None`, with `bytes` left
 /// empty, if there is none or it cannot be read.
 pub async fn resume_into(manifest: &ModelManifest, bytes: &mut Vec<u8>, on_chunk: impl FnMut(&[u8])) -> Option<String> {
-    let name = cache_name(manifest);
-    let storage = model_cache::storage().ok()?;
-    if !JsFuture::from(storage.has(&name)).await.ok()?.as_bool().unwrap_or(false) {
-        return None;
-    }
-    let hit =
-        JsFuture::from(model_cache::open(&name).await.ok()?.match_with_str(&model_cache::weights_url(manifest))).await.ok()?;
-    let response: Response = hit.dyn_into().ok()?;
+    let response = model_cache::entry(&cache_name(manifest), manifest).await.ok()??;
     let validator = response.headers().get(VALIDATOR).ok().flatten()?;
     let read = body_stream::append_all(response.body()?, bytes, on_chunk).await;
     // A part longer than the file is not one of it.

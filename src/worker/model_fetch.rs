@@ -21,25 +21,23 @@ fn js_error(value: JsValue) -> FetchError {
     FetchError::Network(value.as_string().unwrap_or_else(|| format!("{value:?}")))
 }
 
-async fn response(url: &str) -> Result<Response, FetchError> {
+/// `url`, or with `rest: Some((from, validator))` the file from byte `from` on if it is still the
+/// one `validator` describes (`Range` and `If-Range`): the server then answers the rest (206) or
+/// the whole file (200).
+async fn response(url: &str, rest: Option<(usize, &str)>) -> Result<Response, FetchError> {
     let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response: Response = JsFuture::from(scope.fetch_with_str(url)).await.map_err(js_error)?.unchecked_into();
-    if !response.ok() {
-        return Err(FetchError::Network(format!("{url}: HTTP {}", response.status())));
-    }
-    Ok(response)
-}
-
-/// `url` from byte `from` on, if the file is still the one `validator` describes (`If-Range`);
-/// the server answers the rest (206) or the whole file (200).
-async fn rest_of(url: &str, from: usize, validator: &str) -> Result<Response, FetchError> {
-    let headers = Headers::new().map_err(js_error)?;
-    headers.set("Range", &format!("bytes={from}-")).map_err(js_error)?;
-    headers.set("If-Range", validator).map_err(js_error)?;
-    let init = RequestInit::new();
-    init.set_headers(&headers);
-    let scope: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response: Response = JsFuture::from(scope.fetch_with_str_and_init(url, &init)).await.map_err(js_error)?.unchecked_into();
+    let asked = match rest {
+        None => scope.fetch_with_str(url),
+        Some((from, validator)) => {
+            let headers = Headers::new().map_err(js_error)?;
+            headers.set("Range", &format!("bytes={from}-")).map_err(js_error)?;
+            headers.set("If-Range", validator).map_err(js_error)?;
+            let init = RequestInit::new();
+            init.set_headers(&headers);
+            scope.fetch_with_str_and_init(url, &init)
+        }
+    };
+    let response: Response = JsFuture::from(asked).await.map_err(js_error)?.unchecked_into();
     if !response.ok() {
         return Err(FetchError::Network(format!("{url}: HTTP {}", response.status())));
     }
@@ -54,7 +52,7 @@ fn continues_at(response: &Response, from: usize) -> bool {
 }
 
 pub async fn manifest() -> Result<ModelManifest, FetchError> {
-    let text = JsFuture::from(response(MANIFEST_URL).await?.text().map_err(js_error)?).await.map_err(js_error)?;
+    let text = JsFuture::from(response(MANIFEST_URL, None).await?.text().map_err(js_error)?).await.map_err(js_error)?;
     Ok(ModelManifest::from_json(&text.as_string().unwrap_or_default())?)
 }
 
@@ -67,10 +65,7 @@ pub async fn weights(manifest: &ModelManifest, mut progress: impl FnMut(u64, u64
     let mut bytes = Vec::with_capacity(total);
     let mut check = digest::StreamingCheck::new(manifest);
     let kept = unfinished_download::resume_into(manifest, &mut bytes, |read| check.feed(read)).await;
-    let response = match &kept {
-        Some(validator) => rest_of(&url, bytes.len(), validator).await?,
-        None => response(&url).await?,
-    };
+    let response = response(&url, kept.as_deref().map(|validator| (bytes.len(), validator))).await?;
     if kept.is_some() && !continues_at(&response, bytes.len()) {
         // The whole file (changed, or a server without ranges): from the start.
         bytes.clear();
