@@ -78,6 +78,10 @@ import init from "__GLUE__";
 self.addEventListener("unhandledrejection", (event) => {
   if (event.reason instanceof WebAssembly.RuntimeError) throw event.reason;
 });
+// A crash (an uncaught error here, or in a pool thread, whose error reaches this global) is also
+// told to the page in order with the worker's messages, after its last "started": the browser's
+// own error event comes another way and can overtake them (src/browser/worker_client.rs).
+self.addEventListener("error", (event) => self.postMessage({ bgoneCrash: String(event.message) }));
 const module = await new Promise((resolve, reject) => {
   self.addEventListener("message", function first(event) {
     const data = event.data;

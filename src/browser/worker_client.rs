@@ -289,10 +289,15 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
             return;
         }
     };
-    let (flush_worker, flush_pending, message_handlers) = (worker.clone(), pending.clone(), handlers.clone());
+    let crashed = crash_handler(build, &worker, &slot, &pending, &handlers);
+    let (flush_worker, flush_pending, message_handlers, reported) =
+        (worker.clone(), pending.clone(), handlers.clone(), crashed.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if asks_for_module(&event.data()) {
             return;
+        }
+        if let Some(message) = crash_report(&event.data()) {
+            return reported(message, CrashSource::Worker);
         }
         match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
             Ok(FromWorker::Listening) => {
@@ -304,44 +309,25 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
             Err(error) => web_sys::console::error_1(&format!("bgone: bad worker message: {error}").into()),
         }
     });
-    let (retry_slot, retry_pending) = (slot.clone(), pending.clone());
-    // One crash per worker: a worker can report more than one error as it dies.
-    let (reported, this) = (Cell::new(false), worker.clone());
-    // A script that fails to load (404, refused) fires a plain `Event`, not an `ErrorEvent`.
+    // A script that fails to load (404, refused) fires a plain `Event`, not an `ErrorEvent`: the
+    // worker posted nothing, so the crash is handled at once. An `ErrorEvent` (an uncaught error,
+    // most likely a trap) is the browser's copy of what the worker's loader also posts in order
+    // with its messages (`crash_report`): it can overtake the worker's last messages, and without
+    // its "started" the page took the image the worker died on for one it had not begun and gave
+    // it to the next worker instead of saying it failed (the crash test that timed out in CI,
+    // twice). So it is handled only if the worker's own report has not come a while later (an
+    // error thrown before the loader listens).
     let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-        let message = event
-            .dyn_ref::<ErrorEvent>()
-            .map_or_else(|| "the worker's script could not be loaded".to_string(), ErrorEvent::message);
-        let listening = retry_pending.borrow().is_none();
-        if build == Build::ThreadedCpu && !listening {
-            let dead = retry_slot.borrow_mut().take();
-            if let Some(dead) = dead {
-                dead.worker.terminate();
-            }
-            return fall_back_to_main(&BrowserError(message), retry_slot.clone(), retry_pending.clone(), handlers.clone());
-        }
-        web_sys::console::error_1(&format!("bgone: the worker stopped: {message}").into());
-        if reported.replace(true) {
-            return;
-        }
-        // Messages the worker posted before it died may still be on their way: the error can
-        // overtake them, and without its "started" the page takes the image the worker died on
-        // for one it had not begun and gives it to the next worker instead of saying it failed
-        // (the likely cause of a crash test that once timed out in CI). So the crash is handled a
-        // moment later, after them.
-        let (later_handlers, later_message, later_slot, dead) =
-            (handlers.clone(), message.clone(), retry_slot.clone(), this.clone());
-        let later = Closure::once_into_js(move || {
-            // Unless the page has let this worker go meanwhile (another engine chosen).
-            if later_slot.borrow().as_ref().is_some_and(|running| running.worker == dead) {
-                (later_handlers.on_crash)(later_message);
-            }
-        });
+        let Some(error) = event.dyn_ref::<ErrorEvent>() else {
+            return crashed("the worker's script could not be loaded".to_string(), CrashSource::Browser);
+        };
+        let (message, later_crashed) = (error.message(), crashed.clone());
+        let later = Closure::once_into_js(move || later_crashed(message, CrashSource::Browser));
         let waiting = web_sys::window().is_some_and(|window| {
-            window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), CRASH_GRACE_MS).is_ok()
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), BROWSER_REPORT_GRACE_MS).is_ok()
         });
         if !waiting {
-            (handlers.on_crash)(message);
+            crashed(error.message(), CrashSource::Browser);
         }
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -352,9 +338,54 @@ fn start(build: Build, slot: Slot, pending: Pending, handlers: Rc<Handlers>) {
     *slot.borrow_mut() = Some(Running { worker, build, _listeners: listeners });
 }
 
-/// How long after a worker's error the page handles its crash, so that the messages the worker
-/// posted before it are handled first.
-const CRASH_GRACE_MS: i32 = 100;
+/// How long the page waits for a dead worker's own report of its crash (`crash_report`) after the
+/// browser's error event, before it handles the crash on the browser's word.
+const BROWSER_REPORT_GRACE_MS: i32 = 1000;
+
+/// Who told the page of a worker's crash (the console says which).
+#[derive(Clone, Copy, Debug)]
+enum CrashSource {
+    /// The worker's loader, in order with the worker's messages.
+    Worker,
+    /// The browser's error event on the `Worker`.
+    Browser,
+}
+
+/// The message of a crash the worker's loader reports (`{ bgoneCrash: message }`, posted from its
+/// global `error` listener: assets/bgone-worker_loader.js, scripts/build-cpu-worker.sh).
+fn crash_report(data: &JsValue) -> Option<String> {
+    if !data.is_object() {
+        return None;
+    }
+    Reflect::get(data, &"bgoneCrash".into()).ok().and_then(|message| message.as_string())
+}
+
+type CrashHandler = Rc<dyn Fn(String, CrashSource)>;
+
+/// What the page does when the worker in `slot` dies, whoever says so first; once per worker (a
+/// worker can report more than one error as it dies, and each comes two ways). The threaded
+/// worker dying before it listens cannot run in this page: the main worker takes its place.
+fn crash_handler(build: Build, worker: &Worker, slot: &Slot, pending: &Pending, handlers: &Rc<Handlers>) -> CrashHandler {
+    let (this, slot, pending, handlers) = (worker.clone(), slot.clone(), pending.clone(), handlers.clone());
+    let handled = Cell::new(false);
+    Rc::new(move |message: String, source: CrashSource| {
+        // Unless the page has let this worker go meanwhile (another engine chosen).
+        let current = slot.borrow().as_ref().is_some_and(|running| running.worker == this);
+        if !current || handled.replace(true) {
+            return;
+        }
+        let listening = pending.borrow().is_none();
+        if build == Build::ThreadedCpu && !listening {
+            let dead = slot.borrow_mut().take();
+            if let Some(dead) = dead {
+                dead.worker.terminate();
+            }
+            return fall_back_to_main(&BrowserError(message), slot.clone(), pending.clone(), handlers.clone());
+        }
+        web_sys::console::error_1(&format!("bgone: the worker stopped ({source:?} report): {message}").into());
+        (handlers.on_crash)(message);
+    })
+}
 
 /// The threaded worker could not be created or died before it listened: it cannot run in this
 /// page, so this and every later start use the main worker, with the same waiting messages.

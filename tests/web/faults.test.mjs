@@ -100,6 +100,8 @@ for (const { isolated, engine } of CPU_ENGINES) {
       // to the limit itself, the worker already dies taking the photo's message: a test below.)
       const grown = await growWorkerMemory(page, 65536 - 1024); // 4 GiB less 64 MiB
       console.log(`worker memory grown by ${grown.pages} pages to ${grown.total} bytes`);
+      const stopped = [];
+      page.on('console', (m) => { if (m.text().startsWith('bgone: the worker stopped')) stopped.push(m.text()); });
 
       await page.locator('[data-testid="file-input"]').setInputFiles([join(photos, 'chelsea.png'), join(photos, 'coffee.png')]);
       const failed = item(page, 'chelsea.png').and(page.locator('[data-state="error"]'));
@@ -109,6 +111,9 @@ for (const { isolated, engine } of CPU_ENGINES) {
       assert.match(message, /^chelsea\.png: the engine crashed on this image/);
       assert.match(message, /out of memory/);
       assert.match(message, /other images go on/);
+      // The page heard of it from the worker, in order with its "started" (not from the browser's
+      // error event alone, which can overtake it: worker_client.rs).
+      assert.match(stopped.join('\n'), /the worker stopped \(Worker report\): .*RuntimeError/);
 
       // A new worker takes the rest of the batch.
       const png = await resultPng(page, 'coffee.png');
