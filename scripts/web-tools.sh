@@ -14,8 +14,10 @@ rustup component list --installed | grep -q '^rust-src' || rustup component add 
 if ! trunk --version 2>/dev/null | grep -q "0.22.1"; then
   echo "Installing trunk 0.22.1 (a few minutes, once) ..."
   # --debug: a build tool needs no optimisation, and the release build takes 15+ minutes here.
-  CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install trunk --version 0.22.1 --locked \
-    --ignore-rust-version --debug --root "$tools" --quiet
+  # No TLS (--no-default-features drops rustls and ring): it never downloads here (Trunk.toml's
+  # `offline`) and serves plain HTTP on localhost. No debug info either: nothing debugs it.
+  CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install trunk --version 0.22.1 --locked \
+    --ignore-rust-version --debug --no-default-features --root "$tools" --quiet
 fi
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "$root/Cargo.lock")
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen_version"; then
@@ -29,6 +31,6 @@ if ! geckodriver --version 2>/dev/null | grep -q "0.37.1"; then
   # --debug as for Trunk: it only relays a few WebDriver calls. On a new 2-core Zen 3 VM the
   # release build took 5.5 minutes beside the native tests' build; the debug one takes 1.4
   # minutes on the two cores alone.
-  CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install geckodriver --version 0.37.1 --locked \
+  CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install geckodriver --version 0.37.1 --locked \
     --debug --root "$tools" --quiet
 fi

@@ -29,7 +29,8 @@ bash tests/corpus/generate.sh
 
 step "native tests"
 slow=(--include-ignored); [ $quick = 1 ] && slow=()
-cargo test --release -p bgone-core -p bgone-cli --features bgone-core/wgpu -- "${slow[@]}"
+# The native-tests profile: release, with Burn's GPU stack less optimised (Cargo.toml).
+cargo test --profile native-tests -p bgone-core -p bgone-cli --features bgone-core/wgpu -- "${slow[@]}"
 [ $quick = 1 ] && exit 0
 
 step "fuzzing (decode -> network -> compose -> encode, ${FUZZ_SECONDS:-120} s)"
@@ -45,7 +46,7 @@ CHROMEDRIVER=/usr/bin/chromedriver cargo test --release --target wasm32-unknown-
 
 step "browser tests"
 (cd tests && npm ci --no-audit --no-fund --silent)
-export BGONE_BIN="$CARGO_TARGET_DIR/release/bgone"
+export BGONE_BIN="$CARGO_TARGET_DIR/native-tests/bgone"
 # Playwright's offline emulation then also covers the service worker's own fetches.
 export PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1
 (cd tests && node --test --test-concurrency=1 web/)

@@ -10,7 +10,7 @@ source "$(dirname "$0")/../../scripts/env.sh"
 seconds=${1:-${FUZZ_SECONDS:-120}}
 
 if ! command -v cargo-fuzz >/dev/null; then
-  cargo install cargo-fuzz --version 0.13.2 --locked --debug --root "$BGONE_CACHE/tools"
+  CARGO_PROFILE_DEV_DEBUG=0 cargo install cargo-fuzz --version 0.13.2 --locked --debug --root "$BGONE_CACHE/tools"
 fi
 # cargo-fuzz's coverage flags are stable rustc flags; without a sanitizer it needs no nightly.
 export CARGO_TARGET_DIR="$BGONE_CACHE/target-fuzz"
