@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, homedir } from 'node:os';
 import { join, extname, normalize, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -260,7 +260,9 @@ export function iou(a, b) {
 /** The native CLI's mask for a photo, as 0..1 floats (the CLI shares the removal core). */
 export function nativeMask(photo, size) {
   const out = mkdtempSync(join(tmpdir(), 'bgone-native-'));
-  const bin = process.env.BGONE_BIN ?? join(repo, 'target', 'release', 'bgone');
+  // The CLI the native tests built (tests/run.sh sets BGONE_BIN to it).
+  const target = process.env.CARGO_TARGET_DIR ?? join(process.env.BGONE_CACHE ?? join(homedir(), '.cache', 'bgone'), 'target');
+  const bin = process.env.BGONE_BIN ?? join(target, 'native-tests', 'bgone');
   const model = join(repo, 'models', 'generated', 'isnet-medium.json');
   const args = [join(photos, photo), '-o', out, '--mask', '--engine', 'cpu', '-q', '--model', model];
   if (size) args.push('--size', String(size));
