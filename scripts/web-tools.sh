@@ -14,10 +14,10 @@ rustup component list --installed | grep -q '^rust-src' || rustup component add 
 if ! trunk --version 2>/dev/null | grep -q "0.22.1"; then
   echo "Installing trunk 0.22.1 (a few minutes, once) ..."
   # --debug: a build tool needs no optimisation, and the release build takes 15+ minutes here.
-  # No TLS (--no-default-features drops rustls and ring): it never downloads here (Trunk.toml's
-  # `offline`) and serves plain HTTP on localhost. No debug info either: nothing debugs it.
+  # No debug info either: nothing debugs it. (It cannot be built without TLS: Trunk insists on
+  # one of its TLS features.)
   CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR="$BGONE_CACHE/tools-target" cargo install trunk --version 0.22.1 --locked \
-    --ignore-rust-version --debug --no-default-features --root "$tools" --quiet
+    --ignore-rust-version --debug --root "$tools" --quiet
 fi
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "$root/Cargo.lock")
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen_version"; then
