@@ -147,7 +147,7 @@ async fn warm_up_gpu(remover: Arc<Remover>, gpu_key: Option<String>) {
         ),
         Err(error) => {
             web_sys::console::warn_1(&format!("bgone worker: the GPU's warm-up failed: {error}").into());
-            crate::gpu_trust::forget(gpu_key.as_deref());
+            crate::gpu_trust::forget(gpu_key.as_deref()).await;
         }
     }
 }
@@ -302,7 +302,7 @@ async fn mask_with_fallback(
         Ok(mask) => Ok((mask, engine.kind, None)),
         Err(gpu_error) if engine.kind == EngineKind::Webgpu => {
             // This GPU is tested again at the next start.
-            crate::gpu_trust::forget(engine.gpu_key.take().as_deref());
+            crate::gpu_trust::forget(engine.gpu_key.take().as_deref()).await;
             if engine.cpu.is_none() {
                 let Some((manifest, weights, size)) = engine.fallback.as_ref() else { return Err(gpu_error) };
                 engine.cpu = Some(engine::open_cpu(manifest, weights.clone(), *size)?);
