@@ -22,6 +22,10 @@ function freePort() {
 export async function firefox() {
   const port = await freePort();
   const driver = spawn('geckodriver', ['--port', String(port), '--log', 'fatal'], { stdio: 'ignore' });
+  // Not on the PATH (`bash tests/run.sh` installs it): fail this test with that, not with an
+  // uncaught error that leaves the test file's servers open and the run waiting.
+  let spawnError;
+  driver.once('error', (error) => { spawnError = error; });
   const base = `http://127.0.0.1:${port}`;
   async function call(method, path, body) {
     const response = await fetch(`${base}${path}`, {
@@ -33,6 +37,7 @@ export async function firefox() {
   }
   let session;
   for (let tries = 0; !session; tries++) {
+    if (spawnError) throw new Error(`geckodriver could not start (${spawnError.message}); bash tests/run.sh installs it`);
     try {
       const capabilities = { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': { binary: FIREFOX, args: ['-headless'] } } };
       ({ sessionId: session } = await call('POST', '/session', { capabilities }));
