@@ -42,8 +42,12 @@ export async function firefox() {
       const capabilities = { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': { binary: FIREFOX, args: ['-headless'] } } };
       ({ sessionId: session } = await call('POST', '/session', { capabilities }));
     } catch (error) {
-      // geckodriver takes a moment to listen.
-      if (tries >= 50 || !/fetch failed|ECONNREFUSED/.test(`${error.message} ${error.cause?.code}`)) throw error;
+      // geckodriver takes a moment to listen. Given up on, it is stopped: a driver left running
+      // would keep the test file's process, and the run, waiting.
+      if (tries >= 50 || !/fetch failed|ECONNREFUSED/.test(`${error.message} ${error.cause?.code}`)) {
+        driver.kill();
+        throw error;
+      }
       await sleep(200);
     }
   }
